@@ -1,0 +1,5 @@
+"""Entry point for `flask run` and `gunicorn app:app`."""
+
+from feedback import create_app
+
+app = create_app()

@@ -1,0 +1,35 @@
+"""Cheap bot traps on the public form: a honeypot field and a minimum time to fill it in."""
+
+import time
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+_SALT = "feedback.form-started"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def started_token(backdate: float = 0) -> str:
+    """A signed note of when the form was shown (optionally as if shown earlier)."""
+    return _serializer().dumps({"t": round(time.time() - backdate, 3)})
+
+
+def seconds_since_start(token: str | None) -> float | None:
+    """Seconds since the form was shown, or None when the note is missing or forged."""
+    if not token:
+        return None
+    try:
+        started = _serializer().loads(token)["t"]
+    except (BadSignature, KeyError, TypeError):
+        return None
+    if not isinstance(started, int | float):
+        return None
+    return time.time() - started
+
+
+def is_bot(honeypot: str | None, elapsed: float) -> bool:
+    """True when the hidden field was filled or the form came back faster than a person types."""
+    return bool(honeypot) or elapsed < current_app.config["MIN_FILL_SECONDS"]

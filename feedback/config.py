@@ -1,0 +1,84 @@
+"""Settings: defaults, then instance/config.py, then the environment, then test overrides."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULTS: dict = {
+    "CONFERENCE_NAME": "HIMSS Conference",
+    "CONFERENCE_INTRO": (
+        "The conference team asked how bloggers and readers could be more involved. "
+        "Share your ideas below: leave a public comment if you don't mind others seeing "
+        "it, or send a private note that only the site owner and the organisers will read."
+    ),
+    # (name, hashtag slug) or just a name; seeded into an empty database by
+    # `flask db upgrade`, then managed with `flask topics`.
+    "TOPICS": [
+        ("Conference blog", "blog"),
+        ("Sessions and speakers", "sessions"),
+        ("Social media at the conference", "social"),
+        ("Other", "other"),
+    ],
+    "AUTO_APPROVE_PUBLIC": False,
+    "EMAIL_CHECK_DELIVERABILITY": False,
+    "MIN_FILL_SECONDS": 2,
+    "PER_PAGE": 20,
+    # Far above any real idea; bigger requests get a 413 before any parsing.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # A bare @handle links here; @user@host (fediverse) and @name.domain (Bluesky) link
+    # to their own networks.
+    "HANDLE_PROFILE_URL": "https://x.com/{handle}",
+    "RATELIMIT_ENABLED": True,
+    "SUBMIT_RATE_LIMIT": "5 per minute; 50 per hour",
+    "TRUSTED_PROXIES": 0,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+
+def load(app: Flask, test_config: dict | None) -> None:
+    """Apply settings in their fixed order; the last one wins."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    _load_environment(app)
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("DATABASE_URL"):
+        db_file = Path(app.instance_path) / "feedback.sqlite"
+        app.config["DATABASE_URL"] = f"sqlite:///{db_file}"
+    app.config["DATABASE_URL"] = normalise_database_url(app.config["DATABASE_URL"])
+    if app.config.get("REDIS_URL") and not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+
+
+def _load_environment(app: Flask) -> None:
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    # FEEDBACK_AUTO_APPROVE_PUBLIC=true -> AUTO_APPROVE_PUBLIC = True (values parsed as JSON).
+    app.config.from_prefixed_env("FEEDBACK")
+
+
+def normalise_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3, including Heroku-style ``postgres://``."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def check_production(app: Flask) -> None:
+    """Refuse to start without a real secret key unless debugging or testing."""
+    if app.debug or app.testing:
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = "dev"
+        return
+    key = app.config.get("SECRET_KEY")
+    if not key or key == "dev":
+        raise RuntimeError(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable or put "
+            "SECRET_KEY = '...' in instance/config.py (`make run` creates one for you). "
+            "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )

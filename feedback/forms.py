@@ -1,0 +1,208 @@
+"""Forms check shape: lengths, formats, choices. Rules about stored data live in services."""
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from feedback.models import Visibility
+
+PUBLIC_LABEL = "Public comment: shown on this page after the site owner approves it"
+PRIVATE_LABEL = (
+    "Private note to the organisers: only the site owner and the organisers will read it"
+)
+
+_VISIBILITY_MESSAGE = "Please choose a public comment or a private note."
+_HANDLE = re.compile(r"@[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)?")
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?")
+
+
+def _normalise_text(value: str | None) -> str | None:
+    """Strip outer whitespace and turn Windows and old Mac line breaks into plain newlines."""
+    if value is None:
+        return None
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _bad_characters(value: str, allow_newlines: bool) -> str | None:
+    """The reason a reader's text cannot be stored, or None when it is fine."""
+    if "\ufffd" in value:
+        return "This contains bytes that are not valid UTF-8 text. Please retype it."
+    for char in value:
+        if char in "\n\t" and allow_newlines:
+            continue
+        if char == "\x00":
+            return "This contains a NUL byte, which is not allowed."
+        if char in "\r\n":
+            return "This must be a single line, without line breaks."
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            return "This contains control characters, which are not allowed."
+    return None
+
+
+def single_line(form: FlaskForm, field) -> None:
+    """Refuse line breaks, NUL and other control characters, and broken UTF-8."""
+    if field.data and (reason := _bad_characters(field.data, allow_newlines=False)):
+        raise ValidationError(reason)
+
+
+def multi_line(form: FlaskForm, field) -> None:
+    """Like single_line, but paragraphs (newlines) and tabs are welcome."""
+    if field.data and (reason := _bad_characters(field.data, allow_newlines=True)):
+        raise ValidationError(reason)
+
+
+def no_markup(form: FlaskForm, field) -> None:
+    """Names are shown as text; angle brackets in one are always a mistake or an attack."""
+    if field.data and ("<" in field.data or ">" in field.data):
+        raise ValidationError("Names can't contain < or >.")
+
+
+def email_address(form: FlaskForm, field) -> None:
+    """Validate with email-validator; checking the domain's DNS is a config switch."""
+    if not field.data:
+        return
+    try:
+        result = validate_email(
+            field.data,
+            check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"],
+        )
+    except EmailNotValidError as exc:
+        raise ValidationError(f"That email address is not valid: {exc}") from exc
+    field.data = result.normalized
+
+
+def website_or_handle(form: FlaskForm, field) -> None:
+    """An http(s) address or a social handle such as @name, @name@server or @name.bsky.social."""
+    value = field.data
+    if not value:
+        return
+    message = "Enter a web address starting with http:// or https://, or a handle like @name."
+    if value.startswith("@"):
+        if not _HANDLE.fullmatch(value):
+            raise ValidationError(message)
+        return
+    parts = urlsplit(value)
+    host = parts.netloc.rpartition("@")[2]
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not _HOST.fullmatch(host)
+        or "." not in host
+        or any(c.isspace() for c in value)
+    ):
+        raise ValidationError(message)
+
+
+def _topic_id(value: str | int | None) -> int | None:
+    """The topic's id; the empty "Choose a topic" option means none chosen yet."""
+    if value in ("", None):
+        return None
+    return int(value)
+
+
+class TopicField(SelectField):
+    """A select whose errors speak to readers, not programmers."""
+
+    message = "Please choose one of the listed topics."
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(self.message) from exc
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError(self.message)
+
+
+class SubmissionForm(FlaskForm):
+    """An idea from a reader, public or private."""
+
+    name = StringField(
+        "Your name",
+        filters=[_strip],
+        validators=[
+            DataRequired("Please tell us your name."),
+            Length(max=80, message="Please keep your name under 80 characters."),
+            single_line,
+            no_markup,
+        ],
+    )
+    email = EmailField(
+        "Your email",
+        description="Never shown on the site. The site owner may write to you about your idea.",
+        filters=[_strip],
+        validators=[
+            DataRequired("Please give your email address."),
+            Length(max=254, message="An email address has at most 254 characters."),
+            single_line,
+            email_address,
+        ],
+    )
+    website = URLField(
+        "Website or social handle (optional)",
+        description="For example https://example.org or @yourname.",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=200, message="Please keep this under 200 characters."),
+            single_line,
+            website_or_handle,
+        ],
+    )
+    topic = TopicField("Topic", coerce=_topic_id, validators=[InputRequired(TopicField.message)])
+    title = StringField(
+        "Title (optional)",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=120, message="Please keep the title under 120 characters."),
+            single_line,
+        ],
+    )
+    body = TextAreaField(
+        "Your idea",
+        filters=[_normalise_text],
+        validators=[
+            DataRequired("Please write your idea."),
+            Length(
+                min=10,
+                max=5000,
+                message="Your idea needs between 10 and 5000 characters (you have %(length)d).",
+            ),
+            multi_line,
+        ],
+    )
+    visibility = RadioField(
+        "Who may read it?",
+        choices=[
+            SelectChoice(Visibility.PUBLIC.value, PUBLIC_LABEL),
+            SelectChoice(Visibility.PRIVATE.value, PRIVATE_LABEL),
+        ],
+        validators=[InputRequired(_VISIBILITY_MESSAGE)],
+        invalid_choice_message=_VISIBILITY_MESSAGE,
+    )
+    consent = BooleanField("The owner may publish this later")
+    # Hidden from people by CSS; simple bots fill every field they find.
+    nickname = StringField("Leave this field empty")
+    started = HiddenField()

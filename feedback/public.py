@@ -1,0 +1,225 @@
+"""The readers' pages: the list of public ideas, the form, thank-you and manage pages."""
+
+import logging
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from markupsafe import Markup
+from wtforms import SelectChoice
+
+from feedback import antispam, errors, markup, submissions, visibility
+from feedback.db import get_session, paginate
+from feedback.forms import SubmissionForm
+from feedback.models import Status, Visibility
+from feedback.ratelimit import limiter
+from feedback.topics import list_topics
+
+bp = Blueprint("public", __name__)
+log = logging.getLogger(__name__)
+
+# The session key under which the thank-you page finds the author's manage token.
+_THANKS_KEY = "thanks"
+
+
+_STATUS_TEXT = {
+    (Status.PENDING, Visibility.PUBLIC): "Waiting for the site owner to approve it",
+    (
+        Status.PENDING,
+        Visibility.PRIVATE,
+    ): "Received; the site owner will pass it to the organisers",
+    (Status.APPROVED, Visibility.PUBLIC): "Published on the public page",
+    (
+        Status.APPROVED,
+        Visibility.PRIVATE,
+    ): "Accepted; it goes to the organisers with the next digest",
+    (Status.REJECTED, Visibility.PUBLIC): "Not accepted by the site owner",
+    (Status.REJECTED, Visibility.PRIVATE): "Not accepted by the site owner",
+    (Status.SPAM, Visibility.PUBLIC): "Not accepted by the site owner",
+    (Status.SPAM, Visibility.PRIVATE): "Not accepted by the site owner",
+    (Status.WITHDRAWN, Visibility.PUBLIC): "Withdrawn by you",
+    (Status.WITHDRAWN, Visibility.PRIVATE): "Withdrawn by you",
+}
+
+
+@bp.app_template_filter("status_text")
+def status_text(status: Status, item_visibility: Visibility) -> str:
+    """A submission's status in plain words for its author."""
+    return _STATUS_TEXT[(status, item_visibility)]
+
+
+@bp.app_template_filter("paragraphs")
+def paragraphs_filter(text: str) -> Markup:
+    """Reader text as escaped HTML paragraphs with bare links."""
+    return markup.paragraphs(text)
+
+
+@bp.app_template_filter("profile_url")
+def profile_url_filter(website: str | None) -> str | None:
+    """Where an author's website or handle links to."""
+    return markup.profile_url(website, current_app.config["HANDLE_PROFILE_URL"])
+
+
+def _page_number() -> int:
+    """The ``page`` query argument: a positive whole number, 1 when absent.
+
+    :raise 400: when it is anything else.
+    """
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+        abort(400, description="The page number must be a whole number from 1 up.")
+    return int(raw)
+
+
+def _sort_order() -> str:
+    """The ``sort`` query argument; newest first is the only order so far.
+
+    :raise 400: for an unknown order.
+    """
+    sort = request.args.get("sort", "new")
+    if sort != "new":
+        abort(400, description="Unknown sort order; use sort=new.")
+    return sort
+
+
+def _render_index(form: SubmissionForm, status: int = 200):
+    number = _page_number()
+    _sort_order()
+    page = paginate(
+        get_session(), visibility.public_submissions(), number, current_app.config["PER_PAGE"]
+    )
+    if number > 1 and not page.items:
+        abort(404, description="There are no ideas on this page.")
+    return render_template("public/index.html", form=form, page=page), status
+
+
+def _new_form() -> SubmissionForm:
+    form = SubmissionForm()
+    form.topic.choices = [SelectChoice("", "Choose a topic…")] + [
+        SelectChoice(t.id, t.name) for t in list_topics(get_session())
+    ]
+    return form
+
+
+@bp.get("/")
+def index():
+    """The conference intro, the form, and the approved public ideas, newest first."""
+    form = _new_form()
+    form.started.data = antispam.started_token()
+    return _render_index(form)
+
+
+def _rate_limit() -> str:
+    return current_app.config["SUBMIT_RATE_LIMIT"]
+
+
+@bp.post("/ideas")
+@limiter.limit(_rate_limit)
+def submit():
+    """Store a reader's idea and redirect to the thank-you page (303), or show what to fix."""
+    form = _new_form()
+    elapsed = antispam.seconds_since_start(form.started.data)
+    if elapsed is not None and antispam.is_bot(form.nickname.data, elapsed):
+        log.info("Bot trap caught a submission from %s", request.remote_addr)
+        session.pop(_THANKS_KEY, None)
+        return redirect(url_for("public.thanks"), 303)
+    valid = form.validate_on_submit()
+    if elapsed is None:
+        # A form older than the current secret key, or one posted without loading the page.
+        form.form_errors.append(
+            "This form had expired. Your text is kept below: please check it and send it again."
+        )
+        form.started.data = antispam.started_token(backdate=current_app.config["MIN_FILL_SECONDS"])
+        valid = False
+    if valid:
+        idea = submissions.NewIdea(
+            visibility=Visibility(form.visibility.data),
+            author_name=form.name.data,
+            email=form.email.data,
+            website=form.website.data,
+            topic_id=form.topic.data,
+            title=form.title.data,
+            body=form.body.data,
+            consent_to_publish=form.consent.data,
+        )
+        db = get_session()
+        try:
+            item, token = submissions.create(
+                db, idea, auto_approve_public=current_app.config["AUTO_APPROVE_PUBLIC"]
+            )
+        except submissions.SubmissionError as exc:
+            db.rollback()
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            db.commit()
+            session[_THANKS_KEY] = {"token": token, "id": item.id}
+            return redirect(url_for("public.thanks"), 303)
+    return _render_index(form, 400)
+
+
+@bp.errorhandler(429)
+def too_many_submissions(error):
+    """Keep the reader's text when the rate limit refuses a submission."""
+    if request.endpoint != "public.submit":
+        return errors.handle_http_error(error)
+    form = _new_form()
+    form.validate()
+    form.form_errors.append(
+        "You have sent several ideas in a short time. Your text is kept below: "
+        "please wait a few minutes and send it again."
+    )
+    return _render_index(form, 429)
+
+
+@bp.get("/thanks")
+def thanks():
+    """Say what happens next, and give the author their private manage link."""
+    sent = session.get(_THANKS_KEY)
+    item = None
+    if sent:
+        item = submissions.get_by_token(get_session(), sent["token"])
+    return render_template("public/thanks.html", item=item, token=sent and sent["token"])
+
+
+@bp.get("/s/<token>")
+def manage(token: str):
+    """The author's own view of their submission, whatever its visibility.
+
+    :raise 404: for a token that matches nothing, with no hint why.
+    """
+    item = submissions.get_by_token(get_session(), token)
+    if item is None:
+        abort(404)
+    return render_template("public/manage.html", item=item)
+
+
+@bp.get("/ideas/<int:item_id>")
+def idea(item_id: int):
+    """One public idea on its own page.
+
+    :raise 404: when it does not exist or is not public.
+    """
+    item = visibility.get_public(get_session(), item_id)
+    if item is None:
+        abort(404)
+    return render_template("public/idea.html", item=item)
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database answers, 503 when it does not."""
+    try:
+        get_session().execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        log.exception("Health check: database unreachable")
+        return jsonify(status="error", message="The database does not answer."), 503
+    return jsonify(status="ok")

@@ -1,0 +1,192 @@
+"""Fixtures: every app-level test runs on a real SQLite file and on the real PostgreSQL."""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from feedback import antispam, create_app
+from feedback.db import Base, get_engine, get_session, utcnow
+from feedback.models import Status, Submission, Topic, Visibility
+from feedback.tokens import new_manage_token
+from feedback.topics import seed_topics
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "WTF_CSRF_ENABLED": False,
+    "MIN_FILL_SECONDS": 0,
+    "RATELIMIT_ENABLED": False,
+}
+
+
+def _postgres_unreachable() -> str | None:
+    engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # any failure means: cannot test against it here
+        return f"PostgreSQL at {POSTGRES_URL} is not reachable ({type(exc).__name__}: {exc})"
+    finally:
+        engine.dispose()
+    return None
+
+
+def require_postgres() -> None:
+    """Skip when PostgreSQL is down, except under CI where that is a failure."""
+    reason = _postgres_unreachable()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI must test PostgreSQL too.")
+    pytest.skip(reason)
+
+
+def make_schema_url() -> str:
+    """Create an empty schema for this run and return a URL whose search_path points at it."""
+    schema = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+def drop_schema(url: str) -> None:
+    schema = url.rsplit("%3D", 1)[1]
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One schema for the whole run; each test empties its tables first."""
+    require_postgres()
+    url = make_schema_url()
+    engine = sa.create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    drop_schema(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """A real database for one test: a fresh SQLite file, or PostgreSQL emptied for the test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'feedback.sqlite'}"
+    url = request.getfixturevalue("postgres_url")
+    engine = sa.create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def empty_database_url(request, tmp_path) -> Iterator[str]:
+    """A database with no tables at all, for migration tests (parametrised indirectly)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    require_postgres()
+    url = make_schema_url()
+    yield url
+    drop_schema(url)
+
+
+@pytest.fixture
+def make_app(database_url) -> Iterator[Callable[..., Flask]]:
+    """Build apps on the test's database with extra settings; their pools close afterwards."""
+    built: list[Flask] = []
+
+    def make(**overrides) -> Flask:
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **overrides})
+        with app.app_context():
+            Base.metadata.create_all(get_engine())
+            session = get_session()
+            seed_topics(session, app.config["TOPICS"])
+            session.commit()
+        built.append(app)
+        return app
+
+    yield make
+    for app in built:
+        with app.app_context():
+            get_engine().dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+def form_data(app: Flask, **overrides) -> dict:
+    """A valid submission as the form would post it; override or drop (None) any field."""
+    with app.test_request_context():
+        started = antispam.started_token()
+        topic_id = get_session().scalar(sa.select(Topic.id).order_by(Topic.position))
+    data = {
+        "name": "Ada Reader",
+        "email": "ada@example.org",
+        "website": "https://ada.example.org",
+        "topic": str(topic_id),
+        "title": "A bloggers' corner",
+        "body": "Give bloggers a corner with power strips and good Wi-Fi.",
+        "visibility": "public",
+        "started": started,
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.fixture
+def make_submission(app: Flask):
+    """Store a submission directly, bypassing the form; returns its id."""
+
+    def make(**fields) -> int:
+        with app.app_context():
+            session = get_session()
+            topic = session.scalars(sa.select(Topic).order_by(Topic.position)).first()
+            values = {
+                "visibility": Visibility.PUBLIC,
+                "status": Status.APPROVED,
+                "author_name": "Grace Example",
+                "email": "grace@example.org",
+                "topic_id": topic.id,
+                "body": "An idea long enough to be stored.",
+                "manage_token_hash": new_manage_token()[1],
+                "created_at": utcnow(),
+            }
+            values.update(fields)
+            item = Submission(**values)
+            session.add(item)
+            session.commit()
+            return item.id
+
+    return make
+
+
+def count_submissions(app: Flask) -> int:
+    with app.app_context():
+        return get_session().scalar(sa.select(sa.func.count()).select_from(Submission))
