@@ -6,7 +6,7 @@ import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from feedback import demo, topics
 from feedback.db import get_session
@@ -85,6 +85,7 @@ def topics_add(name: str, slug: str | None) -> None:
 
 
 @click.command("demo-data")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Add the examples even if ideas already exist.")
 def demo_data(force: bool) -> None:
     """Fill the database with a few dozen realistic ideas, public and private."""

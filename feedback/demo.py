@@ -217,6 +217,85 @@ EXAMPLES = [
     (
         1,
         PUBLIC,
+        APPROVED,
+        "Victor Hugo Silva",
+        None,
+        "Interoperability demo floor",
+        "Keep the interoperability showcase, but let bloggers walk through it with an engineer "
+        "before the crowds arrive so we can explain it properly to our readers.",
+    ),
+    (
+        2,
+        PUBLIC,
+        APPROVED,
+        "Nadia Rahman",
+        "@nadiarahman",
+        None,
+        "Share the official photos under a Creative Commons licence so bloggers can use them "
+        "without asking each time.",
+    ),
+    (
+        0,
+        PUBLIC,
+        APPROVED,
+        "Oliver Grant",
+        "https://grant.example.net",
+        "Pre-conference reading",
+        "Ask each keynote speaker for three links worth reading before their talk, and publish "
+        "the list on the conference blog a week ahead.",
+    ),
+    (
+        3,
+        PUBLIC,
+        APPROVED,
+        "Fatima Zahra",
+        None,
+        "Childcare",
+        "Offer childcare, even a small room for a few hours a day. It would let more clinicians "
+        "with young children attend.",
+    ),
+    (
+        1,
+        PUBLIC,
+        APPROVED,
+        "Peter Novak",
+        None,
+        None,
+        "Publish session abstracts with a clear level (beginner, practitioner, expert). I walked "
+        "out of two sessions last year that were far too basic.",
+    ),
+    (
+        2,
+        PUBLIC,
+        APPROVED,
+        "Yuki Sato",
+        "@yukisato",
+        "Live Q&A on the hashtag",
+        "During the keynote, let a moderator pick three questions from the hashtag. People "
+        "watching from home would feel part of it.",
+    ),
+    (
+        0,
+        PUBLIC,
+        APPROVED,
+        "Chloe Dubois",
+        None,
+        "Interviews with first-timers",
+        "Interview a few first-time attendees each day on the blog. Their view is fresher than "
+        "ours and it helps next year's newcomers.",
+    ),
+    (
+        3,
+        PUBLIC,
+        APPROVED,
+        "Ahmed Karim",
+        "https://karim.example.org",
+        None,
+        "Put water stations next to the session rooms, not only in the food court.",
+    ),
+    (
+        1,
+        PUBLIC,
         PENDING,
         "Noah Williams",
         None,

@@ -2,10 +2,10 @@
 
 import re
 import unicodedata
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, unquote_to_bytes, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -27,6 +27,8 @@ PRIVATE_LABEL = (
     "Private note to the organisers: only the site owner and the organisers will read it"
 )
 
+NOT_UTF8 = "This contains bytes that are not valid UTF-8 text. Please retype it."
+_URLENCODED = "application/x-www-form-urlencoded"
 _VISIBILITY_MESSAGE = "Please choose a public comment or a private note."
 _HANDLE = re.compile(r"@[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)?")
 _HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?")
@@ -46,7 +48,8 @@ def _strip(value: str | None) -> str | None:
 def _bad_characters(value: str, allow_newlines: bool) -> str | None:
     """The reason a reader's text cannot be stored, or None when it is fine."""
     if "\ufffd" in value:
-        return "This contains bytes that are not valid UTF-8 text. Please retype it."
+        # Werkzeug decodes multipart fields with errors="replace".
+        return NOT_UTF8
     for char in value:
         if char in "\n\t" and allow_newlines:
             continue
@@ -135,7 +138,40 @@ class TopicField(SelectField):
             raise ValidationError(self.message)
 
 
-class SubmissionForm(FlaskForm):
+def undecodable_fields(raw: bytes) -> set[str]:
+    """Names of the fields in a URL-encoded body whose values are not valid UTF-8."""
+    bad = set()
+    for pair in raw.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(unquote_plus(name.decode("latin-1")))
+    return bad
+
+
+class ReaderForm(FlaskForm):
+    """A form of reader text, where bytes that are not UTF-8 get a message on their field."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        # Werkzeug keeps invalid URL-encoded bytes as literal %XX text, so check the raw body,
+        # read (and cached for the parser) before the form parses it.
+        self._raw_body = b""
+        if has_request_context() and request.mimetype == _URLENCODED:
+            self._raw_body = request.get_data(cache=True)
+        super().__init__(*args, **kwargs)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for name in undecodable_fields(self._raw_body):
+            field = self._fields.get(name)
+            if field is not None and NOT_UTF8 not in field.errors:
+                field.errors = [*field.errors, NOT_UTF8]
+                valid = False
+        return valid
+
+
+class SubmissionForm(ReaderForm):
     """An idea from a reader, public or private."""
 
     name = StringField(

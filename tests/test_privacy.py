@@ -1,0 +1,88 @@
+"""Rule 1 and 3: private or unapproved items and email addresses never reach a public URL."""
+
+import itertools
+
+import pytest
+import sqlalchemy as sa
+
+from feedback import visibility
+from feedback.db import get_session
+from feedback.models import Status, Submission, Visibility
+
+HIDDEN = [
+    (v, s)
+    for v, s in itertools.product(Visibility, Status)
+    if not (v is Visibility.PUBLIC and s is Status.APPROVED)
+]
+
+
+def _public_urls(item_id: int) -> list[str]:
+    """Every public URL the app has so far, including ones that point at the item itself."""
+    return [
+        "/",
+        "/?page=1",
+        "/?page=2",
+        "/?sort=new",
+        f"/ideas/{item_id}",
+        "/ideas/999999",
+        "/thanks",
+        "/healthz",
+        "/s/not-a-token",
+        "/no-such-page",
+        "/?page=bad",
+    ]
+
+
+@pytest.mark.parametrize(("item_visibility", "status"), HIDDEN, ids=lambda v: str(v))
+def test_hidden_item_appears_on_no_public_url(client, make_submission, item_visibility, status):
+    item_id = make_submission(
+        visibility=item_visibility,
+        status=status,
+        author_name="Marker Author QX7",
+        email="marker-qx7@example.org",
+        title="Marker title QX7",
+        body="Marker body text QX7 that must stay hidden.",
+    )
+    for url in _public_urls(item_id):
+        page = client.get(url).get_data(as_text=True)
+        assert "QX7" not in page, url
+        assert "marker-qx7" not in page, url
+    assert client.get(f"/ideas/{item_id}").status_code == 404
+
+
+def test_public_approved_item_shows_text_but_never_the_email(client, make_submission):
+    item_id = make_submission(
+        author_name="Visible Author", email="secret-mail@example.org", body="Visible body text."
+    )
+    for url in _public_urls(item_id):
+        assert "secret-mail" not in client.get(url).get_data(as_text=True), url
+    assert "Visible body text." in client.get("/").get_data(as_text=True)
+    assert "Visible body text." in client.get(f"/ideas/{item_id}").get_data(as_text=True)
+
+
+def test_the_gate_selects_only_public_approved_items(app, make_submission):
+    for item_visibility, status in itertools.product(Visibility, Status):
+        make_submission(visibility=item_visibility, status=status, body=f"{item_visibility}")
+    with app.app_context():
+        rows = get_session().scalars(visibility.public_submissions()).all()
+        assert [(r.visibility, r.status) for r in rows] == [(Visibility.PUBLIC, Status.APPROVED)]
+        assert all(visibility.is_public(r) for r in rows)
+        others = get_session().scalars(
+            sa.select(Submission).where(Submission.id.not_in([r.id for r in rows]))
+        )
+        assert not any(visibility.is_public(r) for r in others)
+
+
+def test_public_list_uses_the_index(app):
+    """The public query is served by the index on what it filters and sorts by."""
+    with app.app_context():
+        session = get_session()
+        query = visibility.public_submissions().limit(21)
+        compiled = query.compile(session.bind, compile_kwargs={"literal_binds": True})
+        if session.bind.dialect.name == "sqlite":
+            plan = session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+            assert any("ix_submissions_public_list" in str(row) for row in plan), plan
+        else:
+            session.execute(sa.text("SET enable_seqscan = off"))
+            plan = session.execute(sa.text(f"EXPLAIN {compiled}")).scalars().all()
+            assert any("ix_submissions_public_list" in line for line in plan), plan
