@@ -111,19 +111,30 @@ def make_app(database_url) -> Iterator[Callable[..., Flask]]:
     built: list[Flask] = []
 
     def make(**overrides) -> Flask:
-        app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **overrides})
-        with app.app_context():
-            Base.metadata.create_all(get_engine())
-            session = get_session()
-            seed_topics(session, app.config["TOPICS"])
-            session.commit()
+        app = setup_app(database_url, **overrides)
         built.append(app)
         return app
 
     yield make
     for app in built:
-        with app.app_context():
-            get_engine().dispose()
+        dispose(app)
+
+
+def setup_app(database_url: str, **overrides) -> Flask:
+    """An app for tests on that database, with the schema in place and the topics seeded."""
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **overrides})
+    with app.app_context():
+        Base.metadata.create_all(get_engine())
+        session = get_session()
+        seed_topics(session, app.config["TOPICS"])
+        session.commit()
+    return app
+
+
+def dispose(app: Flask) -> None:
+    """Close the app's connection pool (PostgreSQL warns about connections left to the GC)."""
+    with app.app_context():
+        get_engine().dispose()
 
 
 @pytest.fixture

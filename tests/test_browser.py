@@ -1,0 +1,110 @@
+"""A reader in a real browser (headless Chromium, JavaScript off) submits both kinds of idea."""
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import count_submissions, dispose, setup_app
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"Chromium not found at {CHROMIUM}: apt-get install chromium chromium-driver "
+    "(or set CHROMIUM_PATH) to run the browser tests",
+)
+
+# The flags a root user needs for headless Chromium on a machine with no outside network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[tuple[str, object]]:
+    """The app on a real HTTP port, on a SQLite file (the data layer is tested on both)."""
+    app = setup_app(
+        f"sqlite:///{tmp_path / 'browser.sqlite'}", MIN_FILL_SECONDS=1, WTF_CSRF_ENABLED=True
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    thread.join()
+    dispose(app)
+
+
+@pytest.fixture
+def page(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(java_script_enabled=False)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _fill(page, choice: str, name: str, body: str) -> None:
+    page.get_by_label(choice).check()
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Your email").fill("reader@example.org")
+    page.get_by_label("Website or social handle (optional)").fill("@reader")
+    page.get_by_label("Topic").select_option(label="Sessions and speakers")
+    page.get_by_label("Title (optional)").fill("Slides within a day")
+    page.get_by_label("Your idea").fill(body)
+    # The form refuses answers faster than MIN_FILL_SECONDS, as a person would never be.
+    page.wait_for_timeout(1100)
+
+
+def test_reader_submits_a_public_comment_without_javascript(live_server, page):
+    base, app = live_server
+    page.goto(base + "/")
+    _fill(page, "Public comment", "Browser Reader", "Please post the slides within a day.")
+    page.get_by_role("button", name="Send my idea").click()
+
+    assert page.url == base + "/thanks"
+    assert page.get_by_role("heading", name="Thank you for your idea!").is_visible()
+    assert page.get_by_text("once the site owner has approved it").is_visible()
+    link = page.locator(".manage-link a").get_attribute("href")
+    assert re.fullmatch(re.escape(base) + r"/s/[A-Za-z0-9_-]{43}", link)
+    page.goto(link)
+    assert page.get_by_text("Please post the slides within a day.").is_visible()
+    assert count_submissions(app) == 1
+
+
+def test_reader_sends_a_private_note_and_sees_errors_next_to_fields(live_server, page):
+    base, app = live_server
+    page.goto(base + "/")
+    _fill(page, "Private note to the organisers", "Private Reader", "Only the organisers, please.")
+    page.get_by_label("The owner may publish this later").check()
+    # The browser cannot check this field's rules; the server answers next to the field.
+    page.get_by_label("Website or social handle (optional)").fill("javascript:alert(1)")
+    page.get_by_role("button", name="Send my idea").click()
+    assert page.locator("#website-error").inner_text().startswith("Enter a web address")
+    assert page.get_by_label("Your name").input_value() == "Private Reader"
+    assert page.get_by_label("Your idea").input_value() == "Only the organisers, please."
+    assert page.get_by_label("Private note to the organisers").is_checked()
+    assert page.get_by_label("The owner may publish this later").is_checked()
+
+    page.get_by_label("Website or social handle (optional)").fill("")
+    page.wait_for_timeout(1100)
+    page.get_by_role("button", name="Send my idea").click()
+    assert page.url == base + "/thanks"
+    assert page.get_by_text("Only the site owner and the conference organisers").is_visible()
+    page.goto(base + "/")
+    assert page.get_by_text("Only the organisers, please.").count() == 0
+    assert count_submissions(app) == 1
