@@ -27,10 +27,13 @@ def test_front_page_shows_conference_intro_and_form(client):
     assert "Ideas for HIMSS Conference" in html
     assert "The conference team asked how bloggers" in html
     assert 'action="/ideas"' in html
-    assert "Public comment: shown on this page after the site owner approves it" in html
     assert (
-        "Private note to the organisers: only the site owner and the organisers will read it"
+        "<strong>Public comment</strong>: shown on this page after the site owner approves it"
         in html
+    )
+    assert (
+        "<strong>Private note to the organisers</strong>: "
+        "only the site owner and the organisers will read it" in html
     )
     assert "The owner may publish this later" in html
     assert "No public ideas yet" in html
