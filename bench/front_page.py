@@ -29,18 +29,21 @@ sys.path.insert(0, str(ROOT))
 
 from feedback import create_app  # noqa: E402
 from feedback.cli import upgrade_database  # noqa: E402
-from feedback.db import get_engine  # noqa: E402
+from feedback.db import Base, get_engine  # noqa: E402
 from feedback.models import Submission, Topic  # noqa: E402
 
 STATUSES = ["approved"] * 8 + ["pending", "rejected"]
 
 
 def fill(database_url: str, count: int) -> None:
-    """Create the schema and insert ``count`` ideas (80% public and approved) in bulk."""
+    """Start from an empty schema and insert ``count`` ideas (80% public and approved) in bulk."""
     app = create_app({"TESTING": True, "DATABASE_URL": database_url})
     with app.app_context():
-        upgrade_database()
         engine = get_engine()
+        Base.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade_database()
         with engine.begin() as conn:
             topic_ids = conn.scalars(sa.select(Topic.id)).all()
             start = datetime.now(UTC) - timedelta(days=365)

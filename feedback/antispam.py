@@ -3,13 +3,17 @@
 import time
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 _SALT = "feedback.form-started"
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+# A form left open longer than this asks to be sent again (the text is kept).
+MAX_FORM_AGE = 24 * 3600
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
 def started_token(backdate: float = 0) -> str:
@@ -18,11 +22,11 @@ def started_token(backdate: float = 0) -> str:
 
 
 def seconds_since_start(token: str | None) -> float | None:
-    """Seconds since the form was shown, or None when the note is missing or forged."""
+    """Seconds since the form was shown, or None when the note is missing, forged or old."""
     if not token:
         return None
     try:
-        started = _serializer().loads(token)["t"]
+        started = _serializer().loads(token, max_age=MAX_FORM_AGE)["t"]
     except (BadSignature, KeyError, TypeError):
         return None
     if not isinstance(started, int | float):

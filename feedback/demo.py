@@ -1,6 +1,5 @@
 """Example ideas for a fresh database, so a new user sees a living page."""
 
-import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -8,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from feedback.db import utcnow
 from feedback.models import Status, Submission, Topic, Visibility
-from feedback.tokens import hash_token
+from feedback.submissions import NewIdea, create
 
 PUBLIC, PRIVATE = Visibility.PUBLIC, Visibility.PRIVATE
 APPROVED, PENDING = Status.APPROVED, Status.PENDING
@@ -387,23 +386,17 @@ def fill(session: Session, force: bool = False) -> int:
         raise NotEmptyError("There are no topics yet; run `flask db upgrade` first.")
     now = utcnow()
     for n, (position, visibility, status, name, website, title, body) in enumerate(EXAMPLES):
-        created = now - timedelta(hours=12 * (len(EXAMPLES) - n), minutes=7 * n)
-        session.add(
-            Submission(
-                visibility=visibility,
-                status=status,
-                author_name=name,
-                email=f"reader{n + 1}@example.org",
-                website=website,
-                topic_id=topics[position % len(topics)].id,
-                title=title,
-                body=body,
-                consent_to_publish=visibility is PRIVATE and n % 3 == 0,
-                manage_token_hash=hash_token(secrets.token_urlsafe(32)),
-                created_at=created,
-                updated_at=created,
-                approved_at=created + timedelta(hours=2) if status is APPROVED else None,
-            )
+        idea = NewIdea(
+            visibility=visibility,
+            author_name=name,
+            email=f"reader{n + 1}@example.org",
+            topic_id=topics[position % len(topics)].id,
+            body=body,
+            website=website,
+            title=title,
+            consent_to_publish=n % 3 == 0,
         )
-    session.flush()
+        # Examples arrive over the last three weeks; approved ones as if auto-approved.
+        created = now - timedelta(hours=12 * (len(EXAMPLES) - n), minutes=7 * n)
+        create(session, idea, auto_approve_public=status is APPROVED, now=created)
     return len(EXAMPLES)

@@ -28,6 +28,8 @@ PRIVATE_LABEL = (
 )
 
 NOT_UTF8 = "This contains bytes that are not valid UTF-8 text. Please retype it."
+# Embeddings, overrides and isolates can make text display differently from what it says.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _URLENCODED = "application/x-www-form-urlencoded"
 _VISIBILITY_MESSAGE = "Please choose a public comment or a private note."
 _HANDLE = re.compile(r"@[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)?")
@@ -59,6 +61,8 @@ def _bad_characters(value: str, allow_newlines: bool) -> str | None:
             return "This must be a single line, without line breaks."
         if unicodedata.category(char) in ("Cc", "Cs"):
             return "This contains control characters, which are not allowed."
+        if char in _BIDI_CONTROLS:
+            return "This contains invisible text-direction characters, which are not allowed."
     return None
 
 
@@ -74,10 +78,14 @@ def multi_line(form: FlaskForm, field) -> None:
         raise ValidationError(reason)
 
 
-def no_markup(form: FlaskForm, field) -> None:
-    """Names are shown as text; angle brackets in one are always a mistake or an attack."""
-    if field.data and ("<" in field.data or ">" in field.data):
+def plain_name(form: FlaskForm, field) -> None:
+    """A name shown as text: at least one letter or digit, and no markup."""
+    if not field.data:
+        return
+    if "<" in field.data or ">" in field.data:
         raise ValidationError("Names can't contain < or >.")
+    if not any(char.isalnum() for char in field.data):
+        raise ValidationError("Please tell us your name, with at least one letter or digit.")
 
 
 def email_address(form: FlaskForm, field) -> None:
@@ -157,8 +165,13 @@ class ReaderForm(FlaskForm):
         # Werkzeug keeps invalid URL-encoded bytes as literal %XX text, so check the raw body,
         # read (and cached for the parser) before the form parses it.
         self._raw_body = b""
-        if has_request_context() and request.mimetype == _URLENCODED:
-            self._raw_body = request.get_data(cache=True)
+        if has_request_context():
+            if request.mimetype == _URLENCODED:
+                self._raw_body = request.get_data(cache=True)
+            # Text comes from form fields only; Flask-WTF would also take file parts and JSON,
+            # which are not text and would break the length checks.
+            if request.method == "POST":
+                kwargs.setdefault("formdata", request.form)
         super().__init__(*args, **kwargs)
 
     def validate(self, extra_validators=None) -> bool:
@@ -181,7 +194,7 @@ class SubmissionForm(ReaderForm):
             DataRequired("Please tell us your name."),
             Length(max=80, message="Please keep your name under 80 characters."),
             single_line,
-            no_markup,
+            plain_name,
         ],
     )
     email = EmailField(

@@ -22,11 +22,14 @@ from feedback.db import get_session, paginate
 from feedback.forms import SubmissionForm
 from feedback.models import Status, Visibility
 from feedback.ratelimit import limiter
+from feedback.security import secret_page
 from feedback.topics import list_topics
 
 bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
 
+# Ids are 32-bit integers on PostgreSQL; anything larger is a 404 from the router.
+MAX_ID = 2**31 - 1
 # The session key under which the thank-you page finds the author's manage token.
 _THANKS_KEY = "thanks"
 
@@ -75,7 +78,8 @@ def _page_number() -> int:
     :raise 400: when it is anything else.
     """
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 9:
+    # isdecimal() alone admits digits from other scripts; int() of 5000 digits raises.
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 9 or int(raw) < 1:
         abort(400, description="The page number must be a whole number from 1 up.")
     return int(raw)
 
@@ -161,7 +165,7 @@ def submit():
             getattr(form, exc.field).errors.append(str(exc))
         else:
             db.commit()
-            session[_THANKS_KEY] = {"token": token, "id": item.id}
+            session[_THANKS_KEY] = token
             return redirect(url_for("public.thanks"), 303)
     return _render_index(form, 400)
 
@@ -181,16 +185,20 @@ def too_many_submissions(error):
 
 
 @bp.get("/thanks")
+@secret_page
 def thanks():
-    """Say what happens next, and give the author their private manage link."""
-    sent = session.get(_THANKS_KEY)
-    item = None
-    if sent:
-        item = submissions.get_by_token(get_session(), sent["token"])
-    return render_template("public/thanks.html", item=item, token=sent and sent["token"])
+    """Say what happens next, and give the author their private manage link, once.
+
+    The link leaves the session as it is shown, so the next person at a shared computer
+    cannot open this page and find it.
+    """
+    token = session.pop(_THANKS_KEY, None)
+    item = submissions.get_by_token(get_session(), token) if token else None
+    return render_template("public/thanks.html", item=item, token=token)
 
 
 @bp.get("/s/<token>")
+@secret_page
 def manage(token: str):
     """The author's own view of their submission, whatever its visibility.
 
@@ -202,7 +210,7 @@ def manage(token: str):
     return render_template("public/manage.html", item=item)
 
 
-@bp.get("/ideas/<int:item_id>")
+@bp.get(f"/ideas/<int(max={MAX_ID}):item_id>")
 def idea(item_id: int):
     """One public idea on its own page.
 

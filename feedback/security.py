@@ -1,6 +1,9 @@
 """HTTP headers that keep pages from being framed, sniffed, or loading outside resources."""
 
-from flask import Flask, Response, request
+import functools
+from collections.abc import Callable
+
+from flask import Flask, Response, make_response
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -13,12 +16,21 @@ def set_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    # Manage links are secrets: never send them onward in a Referer header.
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.path.startswith("/s/") or request.path == "/thanks":
+    return response
+
+
+def secret_page(view: Callable) -> Callable:
+    """For pages that show a manage link: never cached, never named in a Referer header."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs) -> Response:
+        response = make_response(view(*args, **kwargs))
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
-    return response
+        return response
+
+    return wrapped
 
 
 def init_app(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """What readers do with their ideas. Services take a session and never commit."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -33,14 +34,17 @@ class NewIdea:
 
 
 def create(
-    session: Session, idea: NewIdea, *, auto_approve_public: bool
+    session: Session, idea: NewIdea, *, auto_approve_public: bool, now: datetime | None = None
 ) -> tuple[Submission, str]:
-    """Store a new idea; return it with the author's manage token (shown once, never stored)."""
+    """Store a new idea; return it with the author's manage token (shown once, never stored).
+
+    ``now`` backdates the idea, for example data only.
+    """
     if session.get(Topic, idea.topic_id) is None:
         raise SubmissionError("topic", "That topic no longer exists. Please choose another.")
     token, token_hash = new_manage_token()
     approve = auto_approve_public and idea.visibility is Visibility.PUBLIC
-    now = utcnow()
+    now = now or utcnow()
     item = Submission(
         visibility=idea.visibility,
         status=Status.APPROVED if approve else Status.PENDING,

@@ -16,21 +16,22 @@ HIDDEN = [
 ]
 
 
-def _public_urls(item_id: int) -> list[str]:
-    """Every public URL the app has so far, including ones that point at the item itself."""
-    return [
-        "/",
-        "/?page=1",
-        "/?page=2",
-        "/?sort=new",
-        f"/ideas/{item_id}",
-        "/ideas/999999",
-        "/thanks",
-        "/healthz",
-        "/s/not-a-token",
-        "/no-such-page",
-        "/?page=bad",
-    ]
+def _public_urls(item_id: int) -> dict[str, int]:
+    """Every public URL the app has so far, with the status each answers for a hidden item."""
+    return {
+        "/": 200,
+        "/?page=1": 200,
+        "/?page=2": 404,
+        "/?sort=new": 200,
+        f"/ideas/{item_id}": 404,
+        "/ideas/999999": 404,
+        "/thanks": 200,
+        "/healthz": 200,
+        "/s/not-a-token": 404,
+        "/no-such-page": 404,
+        "/?page=bad": 400,
+        "/static/style.css": 200,
+    }
 
 
 @pytest.mark.parametrize(("item_visibility", "status"), HIDDEN, ids=lambda v: str(v))
@@ -43,19 +44,25 @@ def test_hidden_item_appears_on_no_public_url(client, make_submission, item_visi
         title="Marker title QX7",
         body="Marker body text QX7 that must stay hidden.",
     )
-    for url in _public_urls(item_id):
-        page = client.get(url).get_data(as_text=True)
+    control_id = make_submission(body="Control idea that is public and approved.")
+    for url, status in _public_urls(item_id).items():
+        with client.get(url) as response:
+            page = response.get_data(as_text=True)
+            assert response.status_code == status, url
         assert "QX7" not in page, url
         assert "marker-qx7" not in page, url
-    assert client.get(f"/ideas/{item_id}").status_code == 404
+    # The same pages do show what is public, so the absence above means something.
+    assert "Control idea that is public" in client.get("/").get_data(as_text=True)
+    assert client.get(f"/ideas/{control_id}").status_code == 200
 
 
 def test_public_approved_item_shows_text_but_never_the_email(client, make_submission):
     item_id = make_submission(
         author_name="Visible Author", email="secret-mail@example.org", body="Visible body text."
     )
-    for url in _public_urls(item_id):
-        assert "secret-mail" not in client.get(url).get_data(as_text=True), url
+    for url in [*_public_urls(item_id), f"/ideas/{item_id}"]:
+        with client.get(url) as response:
+            assert "secret-mail" not in response.get_data(as_text=True), url
     assert "Visible body text." in client.get("/").get_data(as_text=True)
     assert "Visible body text." in client.get(f"/ideas/{item_id}").get_data(as_text=True)
 

@@ -121,6 +121,17 @@ def test_auto_approve_public_shows_the_comment_at_once(make_app):
     assert statuses == [Status.APPROVED, Status.PENDING]
 
 
+def test_thanks_shows_the_manage_link_only_once(app, client):
+    client.post("/ideas", data=form_data(app))
+    first = client.get("/thanks")
+    assert "/s/" in first.get_data(as_text=True)
+    assert first.headers["Cache-Control"] == "no-store"
+    # The next person at a shared computer finds no link there.
+    again = client.get("/thanks").get_data(as_text=True)
+    assert "/s/" not in again
+    assert "Your idea has been received." in again
+
+
 def test_thanks_without_a_submission_is_generic(client):
     html = client.get("/thanks").get_data(as_text=True)
     assert "Your idea has been received." in html
@@ -198,7 +209,9 @@ def test_newest_first_and_pagination_in_pages_of_twenty(client, make_submission)
     assert client.get("/?page=4").status_code == 404
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "99999999999", ""])
+@pytest.mark.parametrize(
+    "page", ["0", "-1", "abc", "1.5", "99999999999", "", "²", "٣", "9" * 5000]
+)
 def test_bad_page_number_is_a_400_with_a_message(client, page):
     response = client.get(f"/?page={page}")
     assert response.status_code == 400
@@ -220,6 +233,10 @@ def test_idea_permalink(client, make_submission):
         as_text=True
     )
     assert client.get("/ideas/999999").status_code == 404
+    # Beyond a 32-bit id (PostgreSQL's integer) or any 64-bit one: still a plain 404.
+    assert client.get("/ideas/2147483648").status_code == 404
+    assert client.get("/ideas/99999999999999999999").status_code == 404
+    assert client.get("/ideas/-1").status_code == 404
 
 
 def test_submissions_survive_concurrent_posts(app):

@@ -1,12 +1,14 @@
 """Bad input on every form field: a 400 with a message next to the field, and the text kept."""
 
 import html as html_lib
+import io
 from urllib.parse import quote
 
 import pytest
 
 from tests.conftest import count_submissions, form_data
 
+TEXT_FIELDS = ["name", "email", "website", "title", "body"]
 KEPT_BODY = "This text must survive a failed validation."
 
 UTF8_MESSAGE = "This contains bytes that are not valid UTF-8 text. Please retype it."
@@ -14,6 +16,7 @@ NUL_MESSAGE = "This contains a NUL byte, which is not allowed."
 LINE_MESSAGE = "This must be a single line, without line breaks."
 CONTROL_MESSAGE = "This contains control characters, which are not allowed."
 WEBSITE_MESSAGE = "Enter a web address starting with http:// or https://, or a handle like @name."
+BIDI_MESSAGE = "This contains invisible text-direction characters, which are not allowed."
 TOPIC_MESSAGE = "Please choose one of the listed topics."
 VISIBILITY_MESSAGE = "Please choose a public comment or a private note."
 
@@ -25,6 +28,9 @@ CASES = [
     ("name", "Eve\r\nBcc: victim@example.org", LINE_MESSAGE),
     ("name", "Eve\x00", NUL_MESSAGE),
     ("name", "Eve\x1b[31m", CONTROL_MESSAGE),
+    ("name", "\u200b", "Please tell us your name, with at least one letter or digit."),
+    ("name", "---", "Please tell us your name, with at least one letter or digit."),
+    ("name", "Eve \u202egnp.exe", BIDI_MESSAGE),
     ("email", "", "Please give your email address."),
     ("email", "not-an-email", "That email address is not valid"),
     ("email", "ada@example", "That email address is not valid"),
@@ -50,6 +56,7 @@ CASES = [
     ("title", "t" * 121, "Please keep the title under 120 characters."),
     ("title", "Title\r\nBcc: victim@example.org", LINE_MESSAGE),
     ("title", "Title\x00", NUL_MESSAGE),
+    ("title", "Title \u2066hidden\u2069", BIDI_MESSAGE),
     ("body", "", "Please write your idea."),
     ("body", "too short", "Your idea needs between 10 and 5000 characters (you have 9)."),
     ("body", "b" * 5001, "Your idea needs between 10 and 5000 characters (you have 5001)."),
@@ -80,9 +87,6 @@ def test_bad_field_is_a_400_with_a_message_and_the_text_kept(app, client, field,
     if field != "name":
         assert 'value="Ada Reader"' in page
     assert count_submissions(app) == 0
-
-
-TEXT_FIELDS = ["name", "email", "website", "title", "body"]
 
 
 @pytest.mark.parametrize("field", TEXT_FIELDS)
@@ -121,11 +125,42 @@ def test_non_utf8_multipart_bytes_are_refused_with_a_message(app, client, field)
 
 def test_html_in_title_and_body_is_accepted_and_kept_as_text(app, client):
     """People discussing web pages may write tags; they are stored as typed and shown escaped."""
-    body = "Use <details> for long session abstracts & keep it simple."
+    from feedback.db import get_session
+    from feedback.models import Submission
+
+    body = "Use <details> for long session abstracts & keep <script>it</script> simple."
     response = client.post("/ideas", data=form_data(app, title="<details> tags", body=body))
     assert response.status_code == 303
-    manage = client.get("/thanks").get_data(as_text=True)
-    assert "/s/" in manage
+    thanks = client.get("/thanks").get_data(as_text=True)
+    with app.app_context():
+        stored = get_session().query(Submission).one()
+        assert (stored.title, stored.body) == ("<details> tags", body)
+    link = thanks.split('href="http://localhost')[1].split('"')[0]
+    manage = client.get(link).get_data(as_text=True)
+    assert "&lt;details&gt; tags" in manage
+    assert "&amp; keep &lt;script&gt;it&lt;/script&gt; simple." in manage
+    assert "<script>it" not in manage
+
+
+@pytest.mark.parametrize("field", TEXT_FIELDS)
+def test_a_file_in_a_text_field_is_a_400_not_a_crash(app, client, field):
+    data = {k: v for k, v in form_data(app).items() if k != field}
+    data[field] = (io.BytesIO(b"<script>alert(1)</script>"), "evil.html")
+    response = client.post("/ideas", data=data, content_type="multipart/form-data")
+    assert response.status_code in (303, 400)
+    if field in ("name", "email", "body"):
+        assert response.status_code == 400
+        assert f'id="{field}-error"' in response.get_data(as_text=True)
+    assert "<script>alert(1)" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "payload", [{"name": 5, "body": {"a": 1}}, ["a", "b"], {"body": None}], ids=str
+)
+def test_a_json_body_is_a_400_not_a_crash(app, client, payload):
+    response = client.post("/ideas", json=payload)
+    assert response.status_code == 400
+    assert count_submissions(app) == 0
 
 
 def test_typed_values_survive_in_every_field(app, client):
@@ -211,6 +246,15 @@ def test_missing_form_timestamp_asks_to_resend_and_keeps_text(app, client):
     started = page.split('name="started" type="hidden" value="')[1].split('"')[0]
     assert client.post("/ideas", data={**data, "started": started}).status_code == 303
     assert count_submissions(app) == 1
+
+
+def test_form_left_open_too_long_asks_to_resend(app, client, monkeypatch):
+    from feedback import antispam
+
+    monkeypatch.setattr(antispam, "MAX_FORM_AGE", -1)
+    response = client.post("/ideas", data=form_data(app))
+    assert response.status_code == 400
+    assert "This form had expired." in response.get_data(as_text=True)
 
 
 def test_forged_form_timestamp_is_treated_like_a_missing_one(app, client):
