@@ -34,6 +34,6 @@ def seconds_since_start(token: str | None) -> float | None:
     return time.time() - started
 
 
-def is_bot(honeypot: str | None, elapsed: float) -> bool:
-    """True when the hidden field was filled or the form came back faster than a person types."""
-    return bool(honeypot) or elapsed < current_app.config["MIN_FILL_SECONDS"]
+def too_fast(elapsed: float) -> bool:
+    """True when the form came back faster than a person reads and types."""
+    return elapsed < current_app.config["MIN_FILL_SECONDS"]

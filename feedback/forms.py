@@ -33,6 +33,7 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 _URLENCODED = "application/x-www-form-urlencoded"
 _VISIBILITY_MESSAGE = "Please choose a public comment or a private note."
 _HANDLE = re.compile(r"@[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)?")
+_BARE_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(/\S*)?")
 _HOST = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?")
 
 
@@ -45,6 +46,14 @@ def _normalise_text(value: str | None) -> str | None:
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def _website(value: str | None) -> str | None:
+    """Strip it, and read a bare domain such as example.org as https://example.org."""
+    value = _strip(value)
+    if value and _BARE_DOMAIN.fullmatch(value):
+        return "https://" + value
+    return value
 
 
 def _bad_characters(value: str, allow_newlines: bool) -> str | None:
@@ -192,7 +201,7 @@ class SubmissionForm(ReaderForm):
         filters=[_strip],
         validators=[
             DataRequired("Please tell us your name."),
-            Length(max=80, message="Please keep your name under 80 characters."),
+            Length(max=80, message="Please keep your name to 80 characters or fewer."),
             single_line,
             plain_name,
         ],
@@ -211,10 +220,10 @@ class SubmissionForm(ReaderForm):
     website = URLField(
         "Website or social handle (optional)",
         description="For example https://example.org or @yourname.",
-        filters=[_strip],
+        filters=[_website],
         validators=[
             Optional(),
-            Length(max=200, message="Please keep this under 200 characters."),
+            Length(max=200, message="Please keep this to 200 characters or fewer."),
             single_line,
             website_or_handle,
         ],
@@ -225,12 +234,13 @@ class SubmissionForm(ReaderForm):
         filters=[_strip],
         validators=[
             Optional(),
-            Length(max=120, message="Please keep the title under 120 characters."),
+            Length(max=120, message="Please keep the title to 120 characters or fewer."),
             single_line,
         ],
     )
     body = TextAreaField(
         "Your idea",
+        description="Between 10 and 5000 characters. Blank lines start new paragraphs.",
         filters=[_normalise_text],
         validators=[
             DataRequired("Please write your idea."),

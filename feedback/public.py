@@ -1,13 +1,16 @@
 """The readers' pages: the list of public ideas, the form, thank-you and manage pages."""
 
 import logging
+import time
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -30,6 +33,13 @@ log = logging.getLogger(__name__)
 
 # Ids are 32-bit integers on PostgreSQL; anything larger is a 404 from the router.
 MAX_ID = 2**31 - 1
+
+
+def _thanks_url() -> str:
+    # An explicit fragment, or the browser carries the form's #share over to this page.
+    return url_for("public.thanks", _anchor="main")
+
+
 # The session key under which the thank-you page finds the author's manage token.
 _THANKS_KEY = "thanks"
 
@@ -126,24 +136,44 @@ def _rate_limit() -> str:
     return current_app.config["SUBMIT_RATE_LIMIT"]
 
 
+def _stored(response: Response) -> bool:
+    # Only ideas that were accepted count against the limit, not forms sent back to fix.
+    return response.status_code == 303
+
+
+@bp.get("/ideas")
+def ideas():
+    """The list lives on the front page; this address only receives the form."""
+    return redirect(url_for("public.index", _anchor="ideas"))
+
+
 @bp.post("/ideas")
-@limiter.limit(_rate_limit)
+@limiter.limit(_rate_limit, deduct_when=_stored)
 def submit():
     """Store a reader's idea and redirect to the thank-you page (303), or show what to fix."""
     form = _new_form()
     elapsed = antispam.seconds_since_start(form.started.data)
-    if elapsed is not None and antispam.is_bot(form.nickname.data, elapsed):
-        log.info("Bot trap caught a submission from %s", request.remote_addr)
-        session.pop(_THANKS_KEY, None)
-        return redirect(url_for("public.thanks"), 303)
+    if form.nickname.data:
+        # Only bots fill the hidden field: answer as if all went well, store nothing.
+        log.info("Honeypot caught a submission from %s", request.remote_addr)
+        return redirect(_thanks_url(), 303)
     valid = form.validate_on_submit()
     if elapsed is None:
-        # A form older than the current secret key, or one posted without loading the page.
+        # A form older than a day or the current secret key, or posted without loading the page.
         form.form_errors.append(
             "This form had expired. Your text is kept below: please check it and send it again."
         )
         form.started.data = antispam.started_token(backdate=current_app.config["MIN_FILL_SECONDS"])
         valid = False
+    elif antispam.too_fast(elapsed):
+        # Faster than anyone types: a bot, or a form restored by the browser. A person reads
+        # this and sends again, which is slow enough; a bot that resends at once never gets in.
+        log.info("Too-fast submission (%.1f s) from %s", elapsed, request.remote_addr)
+        form.form_errors.append(
+            "That was quick! Please check your idea below and press “Send my idea” again."
+        )
+        form.started.data = antispam.started_token()
+        return _render_index(form, 200)
     if valid:
         idea = submissions.NewIdea(
             visibility=Visibility(form.visibility.data),
@@ -166,7 +196,7 @@ def submit():
         else:
             db.commit()
             session[_THANKS_KEY] = token
-            return redirect(url_for("public.thanks"), 303)
+            return redirect(_thanks_url(), 303)
     return _render_index(form, 400)
 
 
@@ -177,11 +207,16 @@ def too_many_submissions(error):
         return errors.handle_http_error(error)
     form = _new_form()
     form.validate()
+    current = limiter.current_limit
+    wait = max(1, current.reset_at - int(time.time())) if current else 60
+    minutes = max(1, round(wait / 60))
     form.form_errors.append(
-        "You have sent several ideas in a short time. Your text is kept below: "
-        "please wait a few minutes and send it again."
+        "You have sent several ideas from this address in a short time. Your text is kept "
+        f"below: please wait {minutes} minute{'s' if minutes > 1 else ''} and send it again."
     )
-    return _render_index(form, 429)
+    response = make_response(_render_index(form, 429))
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @bp.get("/thanks")

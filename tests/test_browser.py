@@ -76,7 +76,7 @@ def test_reader_submits_a_public_comment_without_javascript(live_server, page):
     _fill(page, "Public comment", "Browser Reader", "Please post the slides within a day.")
     page.get_by_role("button", name="Send my idea").click()
 
-    assert page.url == base + "/thanks"
+    assert page.url == base + "/thanks#main"
     assert page.get_by_role("heading", name="Thank you for your idea!").is_visible()
     assert page.get_by_text("once the site owner has approved it").is_visible()
     link = page.locator(".manage-link a").get_attribute("href")
@@ -103,7 +103,7 @@ def test_reader_sends_a_private_note_and_sees_errors_next_to_fields(live_server,
     page.get_by_label("Website or social handle (optional)").fill("")
     page.wait_for_timeout(1100)
     page.get_by_role("button", name="Send my idea").click()
-    assert page.url == base + "/thanks"
+    assert page.url == base + "/thanks#main"
     assert page.get_by_text("Only the site owner and the conference organisers").is_visible()
     page.goto(base + "/")
     assert page.get_by_text("Only the organisers, please.").count() == 0

@@ -26,7 +26,7 @@ def test_front_page_shows_conference_intro_and_form(client):
     html = client.get("/").get_data(as_text=True)
     assert "Ideas for HIMSS Conference" in html
     assert "The conference team asked how bloggers" in html
-    assert 'action="/ideas"' in html
+    assert 'action="/ideas#share"' in html
     assert (
         "<strong>Public comment</strong>: shown on this page after the site owner approves it"
         in html
@@ -44,7 +44,7 @@ def test_public_comment_end_to_end(app, client):
         "/ideas", data=form_data(app, body="Power strips for bloggers, please.")
     )
     assert response.status_code == 303
-    assert response.headers["Location"] == "/thanks"
+    assert response.headers["Location"] == "/thanks#main"
 
     thanks = client.get("/thanks").get_data(as_text=True)
     assert "It will appear on the public page once the site owner has approved it" in thanks
@@ -195,13 +195,14 @@ def test_newest_first_and_pagination_in_pages_of_twenty(client, make_submission)
     first = client.get("/").get_data(as_text=True)
     titles = re.findall(r"Idea number (\d\d)", first)
     assert titles == [f"{n:02d}" for n in range(44, 24, -1)]
-    assert 'rel="next" href="/?page=2"' in first
+    assert 'rel="next" href="/?page=2#ideas"' in first
     assert 'rel="prev"' not in first
 
     second = client.get("/?page=2").get_data(as_text=True)
     assert re.findall(r"Idea number (\d\d)", second)[0] == "24"
-    assert 'rel="prev" href="/"' in second
-    assert 'rel="next" href="/?page=3"' in second
+    assert 'rel="prev" href="/#ideas"' in second
+    assert 'rel="next" href="/?page=3#ideas"' in second
+    assert "<title>HIMSS Conference: ideas (page 2)</title>" in second
 
     third = client.get("/?page=3").get_data(as_text=True)
     assert re.findall(r"Idea number (\d\d)", third) == [f"{n:02d}" for n in range(4, -1, -1)]
@@ -223,6 +224,12 @@ def test_unknown_sort_order_is_a_400(client):
     response = client.get("/?sort=%3Cscript%3E")
     assert response.status_code == 400
     assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_get_on_the_form_address_leads_to_the_list(client):
+    response = client.get("/ideas")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/#ideas"
 
 
 def test_idea_permalink(client, make_submission):

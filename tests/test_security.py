@@ -8,16 +8,25 @@ from tests.conftest import count_submissions, form_data
 def test_honeypot_gets_a_normal_looking_answer_and_stores_nothing(app, client):
     response = client.post("/ideas", data=form_data(app, nickname="http://spam.example"))
     assert response.status_code == 303
-    assert response.headers["Location"] == "/thanks"
+    assert response.headers["Location"] == "/thanks#main"
     thanks = client.get("/thanks").get_data(as_text=True)
     assert "Thank you for your idea!" in thanks
     assert count_submissions(app) == 0
 
 
-def test_too_fast_submission_is_treated_as_a_bot(make_app):
+def test_too_fast_submission_is_not_stored_but_asked_again(make_app):
+    """A bot that resends at once never gets in; a person reads the note and sends again."""
     app = make_app(MIN_FILL_SECONDS=30)
-    response = app.test_client().post("/ideas", data=form_data(app))
-    assert response.status_code == 303
+    client = app.test_client()
+    response = client.post("/ideas", data=form_data(app, body="Typed in no time at all."))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "That was quick! Please check your idea below" in page
+    assert "Typed in no time at all." in page
+    assert count_submissions(app) == 0
+    started = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+    again = client.post("/ideas", data=form_data(app, started=started))
+    assert again.status_code == 200
     assert count_submissions(app) == 0
 
 
@@ -75,11 +84,23 @@ def test_rate_limit_refuses_a_flood_and_keeps_the_text(make_app):
     response = client.post("/ideas", data=form_data(app, body="The fourth idea in a minute."))
     page = response.get_data(as_text=True)
     assert response.status_code == 429
-    assert "please wait a few minutes and send it again" in page
+    assert "please wait 1 minute and send it again" in page
     assert "The fourth idea in a minute." in page
+    assert 1 <= int(response.headers["Retry-After"]) <= 61
     assert count_submissions(app) == 3
     # Reading the page is never limited.
     assert client.get("/").status_code == 200
+
+
+def test_forms_sent_back_to_fix_do_not_count_against_the_limit(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, SUBMIT_RATE_LIMIT="2 per minute")
+    client = app.test_client()
+    for _ in range(5):
+        assert (
+            client.post("/ideas", data=form_data(app, website="javascript:x")).status_code == 400
+        )
+    assert client.post("/ideas", data=form_data(app)).status_code == 303
+    assert count_submissions(app) == 1
 
 
 def test_rate_limit_switch_turns_it_off(make_app):

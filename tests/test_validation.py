@@ -23,7 +23,7 @@ VISIBILITY_MESSAGE = "Please choose a public comment or a private note."
 CASES = [
     ("name", "", "Please tell us your name."),
     ("name", "   ", "Please tell us your name."),
-    ("name", "x" * 81, "Please keep your name under 80 characters."),
+    ("name", "x" * 81, "Please keep your name to 80 characters or fewer."),
     ("name", "<script>alert(1)</script>", "Names can&#39;t contain &lt; or &gt;."),
     ("name", "Eve\r\nBcc: victim@example.org", LINE_MESSAGE),
     ("name", "Eve\x00", NUL_MESSAGE),
@@ -42,18 +42,23 @@ CASES = [
     ("website", "JavaScript://example.org/%0Aalert(1)", WEBSITE_MESSAGE),
     ("website", "data:text/html,<script>alert(1)</script>", WEBSITE_MESSAGE),
     ("website", "ftp://example.org", WEBSITE_MESSAGE),
+    ("website", "example", WEBSITE_MESSAGE),
     ("website", "http://", WEBSITE_MESSAGE),
     ("website", "https://exa mple.org", WEBSITE_MESSAGE),
     ("website", "https://<script>.org", WEBSITE_MESSAGE),
     ("website", "@", WEBSITE_MESSAGE),
     ("website", "@bad handle", WEBSITE_MESSAGE),
-    ("website", "https://example.org/" + "a" * 200, "Please keep this under 200 characters."),
+    (
+        "website",
+        "https://example.org/" + "a" * 200,
+        "Please keep this to 200 characters or fewer.",
+    ),
     ("website", "https://example.org/\r\nX: y", LINE_MESSAGE),
     ("topic", "", TOPIC_MESSAGE),
     ("topic", "abc", TOPIC_MESSAGE),
     ("topic", "99999", TOPIC_MESSAGE),
     ("topic", "1; DROP TABLE submissions", TOPIC_MESSAGE),
-    ("title", "t" * 121, "Please keep the title under 120 characters."),
+    ("title", "t" * 121, "Please keep the title to 120 characters or fewer."),
     ("title", "Title\r\nBcc: victim@example.org", LINE_MESSAGE),
     ("title", "Title\x00", NUL_MESSAGE),
     ("title", "Title \u2066hidden\u2069", BIDI_MESSAGE),
@@ -223,10 +228,28 @@ def test_email_is_stored_normalised(app, client):
         "@HealthITgirl",
         "@priya@mastodon.social",
         "@name.bsky.social",
+        "jane.example.org",
+        "jane.example.org/blog",
     ],
 )
 def test_good_websites_and_handles_are_accepted(app, client, website):
+    from feedback.db import get_session
+    from feedback.models import Submission
+
     assert client.post("/ideas", data=form_data(app, website=website)).status_code == 303
+    with app.app_context():
+        stored = get_session().query(Submission).one().website
+    # A bare domain is read as an https address.
+    assert stored == (website if "://" in website or website[0] == "@" else "https://" + website)
+
+
+def test_error_summary_lists_every_wrong_field_with_a_link(app, client):
+    data = form_data(app, name="", email="nope", body="short")
+    page = client.post("/ideas", data=data).get_data(as_text=True)
+    assert "Please fix these 3 things and send again" in page
+    assert '<a href="#name">Your name</a>: Please tell us your name.' in page
+    assert '<a href="#email">Your email</a>: That email address is not valid' in page
+    assert '<a href="#body">Your idea</a>: Your idea needs between 10 and 5000' in page
 
 
 def test_oversized_request_is_a_413_with_a_message(app, client):
