@@ -12,8 +12,8 @@ csrf = CSRFProtect()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: settings, database, CSRF, rate limits, pages, errors, commands."""
-    from feedback import cli, config, db, errors, public, ratelimit, security
+    """Build the app: settings, database, CSRF, rate limits, login, pages, errors, commands."""
+    from feedback import auth, cli, config, db, errors, owner, public, ratelimit, security
 
     app = Flask(
         __name__,
@@ -31,7 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     ratelimit.init_app(app)
     security.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(owner.bp)
     # The submission form checks its own CSRF token so that a failure keeps the reader's text.
     csrf.exempt(public.submit)
     errors.init_app(app)

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask db`, `flask topics`, `flask demo-data`."""
+"""Command-line tools: `flask db`, `flask topics`, `flask owner`, `flask audit`, demo data."""
 
 from pathlib import Path
 
@@ -8,13 +8,14 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from feedback import demo, topics
+from feedback import demo, moderation, owners, topics
 from feedback.db import get_session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
 topics_cli = AppGroup("topics", help="List and add topics.")
+owner_cli = AppGroup("owner", help="Create, list and remove site owners (moderators).")
 
 
 def alembic_config() -> Config:
@@ -40,6 +41,11 @@ def db_upgrade(revision: str) -> None:
     created = upgrade_database(revision)
     suffix = f"; created {created} topics" if created else ""
     click.echo(f"Database is at revision {revision}{suffix}.")
+    if not owners.list_owners(get_session()):
+        click.echo(
+            "No site owner yet. Create one to log in at /admin/login:\n"
+            "    .venv/bin/flask owner create you@example.org"
+        )
 
 
 @db_cli.command("downgrade")
@@ -98,7 +104,94 @@ def demo_data(force: bool) -> None:
     click.echo(f"Added {count} example ideas.")
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _find_owner(email: str):
+    owner = owners.find(get_session(), email)
+    if owner is None:
+        raise click.ClickException(f"There is no owner with the email {email}.")
+    return owner
+
+
+@owner_cli.command("create")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def owner_create(email: str, password_stdin: bool) -> None:
+    """Create an owner; asks for the password twice (at least 12 characters)."""
+    session = get_session()
+    try:
+        owner = owners.create(session, email, _read_password(password_stdin))
+    except owners.OwnerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    session.commit()
+    click.echo(f"Created owner {owner.email}. Log in at /admin/login.")
+
+
+@owner_cli.command("list")
+def owner_list() -> None:
+    """List owners with when they last logged in."""
+    for owner in owners.list_owners(get_session()):
+        last = (
+            owner.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if owner.last_login_at else "never"
+        )
+        click.echo(f"{owner.email}\tlast login: {last}")
+
+
+@owner_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def owner_set_password(email: str, password_stdin: bool) -> None:
+    """Set a new password; every session of that owner is logged out."""
+    owner = _find_owner(email)
+    try:
+        owners.set_password(get_session(), owner, _read_password(password_stdin))
+    except owners.OwnerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    get_session().commit()
+    click.echo(f"Password changed for {owner.email}; their sessions are logged out.")
+
+
+@owner_cli.command("delete")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def owner_delete(email: str, yes: bool) -> None:
+    """Remove an owner; the audit trail keeps their email."""
+    owner = _find_owner(email)
+    if not yes:
+        click.confirm(f"Delete the owner {owner.email}?", abort=True)
+    owners.delete(get_session(), owner)
+    get_session().commit()
+    click.echo(f"Deleted owner {owner.email}.")
+
+
+@click.command("audit")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@with_appcontext
+def audit(limit: int) -> None:
+    """Print the newest moderation events, newest first."""
+    for event in moderation.recent_events(get_session(), limit):
+        item = f"#{event.submission_id}" if event.submission_id else "-"
+        change = ""
+        if event.from_value is not None or event.to_value is not None:
+            change = f"\t{_short(event.from_value)} -> {_short(event.to_value)}"
+        when = event.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{when}\t{event.actor}\t{event.action}\t{item}{change}")
+
+
+def _short(value: str | None) -> str:
+    if value is None:
+        return "(none)"
+    folded = " ".join(value.split())
+    return folded if len(folded) <= 60 else folded[:59] + "…"
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(topics_cli)
+    app.cli.add_command(owner_cli)
     app.cli.add_command(demo_data)
+    app.cli.add_command(audit)

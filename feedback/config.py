@@ -32,6 +32,18 @@ DEFAULTS: dict = {
     "RATELIMIT_ENABLED": True,
     "SUBMIT_RATE_LIMIT": "5 per minute; 50 per hour",
     "TRUSTED_PROXIES": 0,
+    "TRUST_APPROVED_AUTHORS": True,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_WINDOW_MINUTES": 15,
+    "QUEUE_PER_PAGE": 50,
+    "NOTIFY_NEW": False,
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": "Conference Ideas <ideas@localhost>",
+    "ORGANISER_EMAILS": [],
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
@@ -53,12 +65,34 @@ def load(app: Flask, test_config: dict | None) -> None:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
 
 
+_PLAIN_ENV = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_FROM",
+)
+
+
 def _load_environment(app: Flask) -> None:
-    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+    for name in _PLAIN_ENV:
         if os.environ.get(name):
             app.config[name] = os.environ[name]
+    if os.environ.get("MAIL_PORT"):
+        app.config["MAIL_PORT"] = int(os.environ["MAIL_PORT"])
+    if os.environ.get("MAIL_USE_TLS"):
+        app.config["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"].strip().lower() in TRUE_WORDS
+    if os.environ.get("ORGANISER_EMAILS"):
+        app.config["ORGANISER_EMAILS"] = [
+            e.strip() for e in os.environ["ORGANISER_EMAILS"].split(",") if e.strip()
+        ]
     # FEEDBACK_AUTO_APPROVE_PUBLIC=true -> AUTO_APPROVE_PUBLIC = True (values parsed as JSON).
     app.config.from_prefixed_env("FEEDBACK")
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 def normalise_database_url(url: str) -> str:

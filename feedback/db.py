@@ -57,7 +57,9 @@ class UTCDateTime(sa.TypeDecorator):
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True)
+        sa.event.listen(engine, "connect", _configure_postgresql)
+        return engine
     kwargs: dict = {}
     if url in ("sqlite://", "sqlite:///:memory:"):
         # One shared connection, or every session would see its own empty database.
@@ -65,6 +67,13 @@ def make_engine(url: str) -> Engine:
     engine = sa.create_engine(url, **kwargs)
     sa.event.listen(engine, "connect", _configure_sqlite)
     return engine
+
+
+def _configure_postgresql(dbapi_connection, connection_record) -> None:
+    # Day boundaries (the dashboard's ideas per day) are UTC days, whatever the server's zone.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
 
 
 def _configure_sqlite(dbapi_connection, connection_record) -> None:

@@ -11,9 +11,11 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    PasswordField,
     RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
@@ -265,3 +267,63 @@ class SubmissionForm(ReaderForm):
     # Hidden from people by CSS; simple bots fill every field they find.
     nickname = StringField("Leave this field empty")
     started = HiddenField()
+
+
+class LoginForm(FlaskForm):
+    """An owner's email and password."""
+
+    email = EmailField(
+        "Email", filters=[_strip], validators=[DataRequired("Please give your email address.")]
+    )
+    password = PasswordField("Password", validators=[DataRequired("Please give your password.")])
+    next = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: it carries only the CSRF token."""
+
+
+class BulkForm(FlaskForm):
+    """The queue's checkboxes and the one action to run on the checked items."""
+
+    ids = SelectMultipleField(coerce=int, validate_choice=False)
+    action = SelectField("With the checked ideas", validate_choice=False)
+
+    def validate_ids(self, field) -> None:
+        if not field.data:
+            raise ValidationError("Tick at least one idea first.")
+
+
+class EditForm(FlaskForm):
+    """The owner's typo fixes to a title and body."""
+
+    title = StringField(
+        "Title",
+        filters=[_strip],
+        validators=[Optional(), Length(max=120, message="At most 120 characters."), single_line],
+    )
+    body = TextAreaField(
+        "Text",
+        filters=[_normalise_text],
+        validators=[
+            DataRequired("The text cannot be empty."),
+            Length(max=5000, message="At most 5000 characters (you have %(length)d)."),
+            multi_line,
+        ],
+    )
+
+
+class NoteForm(FlaskForm):
+    """The owner's internal note, never shown publicly."""
+
+    note = TextAreaField(
+        "Internal note (only owners see it)",
+        filters=[_normalise_text],
+        validators=[Length(max=2000, message="At most 2000 characters."), multi_line],
+    )
+
+
+class TopicChoiceForm(FlaskForm):
+    """Move an idea to another topic."""
+
+    topic = TopicField("Topic", coerce=_topic_id, validators=[InputRequired(TopicField.message)])

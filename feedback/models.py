@@ -1,4 +1,4 @@
-"""The stored objects: topics and submissions."""
+"""The stored objects: topics, submissions, owners and the moderation trail."""
 
 import enum
 from datetime import datetime
@@ -52,6 +52,8 @@ class Submission(Base):
     __table_args__ = (
         # Serves the public list: equality on status and visibility, newest first.
         sa.Index("ix_submissions_public_list", "status", "visibility", "created_at", "id"),
+        # Serves the owner's queue: a status tab, oldest or newest first.
+        sa.Index("ix_submissions_queue", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +68,11 @@ class Submission(Base):
     title: Mapped[str | None] = mapped_column(sa.String(120))
     body: Mapped[str] = mapped_column(sa.Text)
     consent_to_publish: Mapped[bool] = mapped_column(default=False)
+    starred: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The owner's internal note: shown on the owner's pages only.
+    owner_note: Mapped[str | None] = mapped_column(sa.Text)
+    # Keyed hash of the client address, so an owner can block it without storing it.
+    client_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     # Only a hash is stored, so a copy of the database does not hand out the authors' links.
     manage_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -76,3 +83,99 @@ class Submission(Base):
 
     def __repr__(self) -> str:
         return f"<Submission {self.id} {self.visibility} {self.status}>"
+
+
+class Owner(Base):
+    """A site owner (moderator), created from the command line."""
+
+    __tablename__ = "owners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # Part of the login session's id: bumping it logs out every session (password change).
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Flask-Login's protocol.
+    is_active = True
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<Owner {self.email}>"
+
+
+class ModerationEvent(Base):
+    """One change to a submission: who, when, what, from and to. Never edited or deleted."""
+
+    __tablename__ = "moderation_events"
+    __table_args__ = (sa.Index("ix_moderation_events_submission", "submission_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Kept (as NULL) when the submission is deleted for good, so the trail stays whole.
+    submission_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="SET NULL")
+    )
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("owners.id", ondelete="SET NULL"))
+    # Who acted, as text that survives the owner's account: an owner's email, or "author".
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(32))
+    from_value: Mapped[str | None] = mapped_column(sa.Text)
+    to_value: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        return f"<ModerationEvent {self.action} on {self.submission_id} by {self.actor}>"
+
+
+class LoginAttempt(Base):
+    """A try at the owner login, kept to refuse brute force for a while."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        sa.Index("ix_login_attempts_email_time", "email", "created_at"),
+        sa.Index("ix_login_attempts_address_time", "address_hash", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    address_hash: Mapped[str] = mapped_column(sa.String(64))
+    succeeded: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BlockKind(enum.StrEnum):
+    EMAIL = "email"
+    ADDRESS = "address"
+
+
+class Block(Base):
+    """An email or client address whose submissions are refused."""
+
+    __tablename__ = "blocks"
+    __table_args__ = (sa.UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[BlockKind] = mapped_column(_enum(BlockKind, "block_kind"))
+    # A lower-cased email, or the keyed hash of a client address (raw addresses are not kept).
+    value: Mapped[str] = mapped_column(sa.String(254))
+    # What the owner sees: the email, or which submission the address came from.
+    label: Mapped[str] = mapped_column(sa.String(254))
+    created_by: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrustedAuthor(Base):
+    """An email whose public comments skip the queue once an owner trusted it."""
+
+    __tablename__ = "trusted_authors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    created_by: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

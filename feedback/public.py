@@ -1,5 +1,6 @@
 """The readers' pages: the list of public ideas, the form, thank-you and manage pages."""
 
+import functools
 import logging
 import time
 
@@ -20,12 +21,13 @@ from flask import (
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from feedback import antispam, errors, markup, submissions, visibility
+from feedback import antispam, errors, markup, notify, submissions, visibility
 from feedback.db import get_session, paginate
 from feedback.forms import SubmissionForm
 from feedback.models import Status, Visibility
 from feedback.ratelimit import limiter
 from feedback.security import secret_page
+from feedback.tokens import client_hash
 from feedback.topics import list_topics
 
 bp = Blueprint("public", __name__)
@@ -184,19 +186,37 @@ def submit():
             title=form.title.data,
             body=form.body.data,
             consent_to_publish=form.consent.data,
+            client_hash=client_hash(request.remote_addr, current_app.config["SECRET_KEY"]),
         )
         db = get_session()
         try:
             item, token = submissions.create(
-                db, idea, auto_approve_public=current_app.config["AUTO_APPROVE_PUBLIC"]
+                db,
+                idea,
+                auto_approve_public=current_app.config["AUTO_APPROVE_PUBLIC"],
+                trust_authors=current_app.config["TRUST_APPROVED_AUTHORS"],
             )
         except submissions.SubmissionError as exc:
             db.rollback()
-            getattr(form, exc.field).errors.append(str(exc))
-        else:
-            db.commit()
-            session[_THANKS_KEY] = token
-            return redirect(_thanks_url(), 303)
+            if exc.field:
+                getattr(form, exc.field).errors.append(str(exc))
+            else:
+                form.form_errors.append(str(exc))
+            return _render_index(form, exc.status)
+        db.commit()
+        session[_THANKS_KEY] = token
+        response = redirect(_thanks_url(), 303)
+        if current_app.config["NOTIFY_NEW"]:
+            # After the response is sent: a slow or broken mail server never delays the reader.
+            response.call_on_close(
+                functools.partial(
+                    notify.send_new_idea_notice,
+                    current_app._get_current_object(),
+                    item.id,
+                    request.host_url,
+                )
+            )
+        return response
     return _render_index(form, 400)
 
 

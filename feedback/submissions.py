@@ -7,16 +7,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from feedback.db import utcnow
-from feedback.models import Status, Submission, Topic, Visibility
+from feedback.models import Block, BlockKind, Status, Submission, Topic, TrustedAuthor, Visibility
 from feedback.tokens import hash_token, new_manage_token
 
 
 class SubmissionError(ValueError):
-    """A submission that breaks a rule; ``field`` names the form field to show it next to."""
+    """A submission that breaks a rule.
 
-    def __init__(self, field: str, message: str) -> None:
+    ``field`` names the form field to show it next to (None: the whole form), ``status`` the
+    HTTP status that says so.
+    """
+
+    def __init__(self, field: str | None, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.field = field
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -31,19 +36,52 @@ class NewIdea:
     website: str | None = None
     title: str | None = None
     consent_to_publish: bool = False
+    client_hash: str | None = None
+
+
+def _check_blocks(session: Session, idea: NewIdea) -> None:
+    keys = [(BlockKind.EMAIL, idea.email.lower())]
+    if idea.client_hash:
+        keys.append((BlockKind.ADDRESS, idea.client_hash))
+    for kind, value in keys:
+        if session.scalar(sa.select(Block.id).where(Block.kind == kind, Block.value == value)):
+            where = "this email address" if kind is BlockKind.EMAIL else "your network"
+            raise SubmissionError(
+                "email" if kind is BlockKind.EMAIL else None,
+                f"The site owner does not accept ideas from {where}.",
+                status=403,
+            )
+
+
+def is_trusted(session: Session, email: str) -> bool:
+    """Whether an owner trusted this email, so its public comments skip the queue."""
+    query = sa.select(TrustedAuthor.id).where(TrustedAuthor.email == email.lower())
+    return session.scalar(query) is not None
 
 
 def create(
-    session: Session, idea: NewIdea, *, auto_approve_public: bool, now: datetime | None = None
+    session: Session,
+    idea: NewIdea,
+    *,
+    auto_approve_public: bool,
+    trust_authors: bool = False,
+    now: datetime | None = None,
 ) -> tuple[Submission, str]:
     """Store a new idea; return it with the author's manage token (shown once, never stored).
 
-    ``now`` backdates the idea, for example data only.
+    Public comments are approved at once when ``auto_approve_public`` is on, or when
+    ``trust_authors`` is on and an owner trusted the email. ``now`` backdates the idea, for
+    example data only.
+
+    :raise SubmissionError: for an unknown topic, or a blocked email or address.
     """
     if session.get(Topic, idea.topic_id) is None:
         raise SubmissionError("topic", "That topic no longer exists. Please choose another.")
+    _check_blocks(session, idea)
     token, token_hash = new_manage_token()
-    approve = auto_approve_public and idea.visibility is Visibility.PUBLIC
+    approve = idea.visibility is Visibility.PUBLIC and (
+        auto_approve_public or (trust_authors and is_trusted(session, idea.email))
+    )
     now = now or utcnow()
     item = Submission(
         visibility=idea.visibility,
@@ -57,6 +95,7 @@ def create(
         # Consent to publish only means something for a private note.
         consent_to_publish=idea.visibility is Visibility.PRIVATE and idea.consent_to_publish,
         manage_token_hash=token_hash,
+        client_hash=idea.client_hash,
         created_at=now,
         updated_at=now,
         approved_at=now if approve else None,

@@ -1,0 +1,117 @@
+"""Owner login and logout, and the guard on every owner page."""
+
+import math
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_user, logout_user
+
+from feedback import owners
+from feedback.db import get_session, utcnow
+from feedback.forms import LoginForm
+from feedback.models import Owner
+from feedback.tokens import client_hash
+
+bp = Blueprint("auth", __name__, url_prefix="/admin")
+login_manager = LoginManager()
+
+
+@login_manager.user_loader
+def load_owner(session_id: str) -> Owner | None:
+    """The logged-in owner, unless the account is gone or its sessions were revoked."""
+    owner_id, _, version = session_id.partition(":")
+    if not owner_id.isdigit() or not version.isdigit():
+        return None
+    owner = get_session().get(Owner, int(owner_id))
+    if owner is None or owner.session_version != int(version):
+        return None
+    return owner
+
+
+@login_manager.unauthorized_handler
+def to_login():
+    """Send anonymous visitors of owner pages to the login, to come back afterwards."""
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def safe_next(target: str | None) -> str:
+    """A path on this site to go to after login; anything else goes to the queue."""
+    fallback = url_for("owner.queue")
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def _throttle() -> owners.Throttle:
+    return owners.Throttle(
+        max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+        window=timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"]),
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log an owner in; repeated failures for an account or an address are refused a while."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), 400 if form.errors else 200
+    db = get_session()
+    address = client_hash(request.remote_addr, current_app.config["SECRET_KEY"])
+    if current_app.config["RATELIMIT_ENABLED"]:
+        wait = owners.seconds_refused(db, form.email.data, address, _throttle())
+        if wait:
+            minutes = math.ceil(wait / 60)
+            form.form_errors.append(
+                "Too many failed logins for this account or from your network. "
+                f"Please try again in {minutes} minute{'s' if minutes > 1 else ''}."
+            )
+            response = current_app.make_response(
+                (render_template("auth/login.html", form=form), 429)
+            )
+            response.headers["Retry-After"] = str(wait)
+            return response
+    owner = owners.authenticate(db, form.email.data, form.password.data)
+    owners.record_attempt(db, form.email.data, address, succeeded=owner is not None)
+    if owner is None:
+        db.commit()
+        form.form_errors.append("That email and password do not match an owner account.")
+        return render_template("auth/login.html", form=form), 401
+    owner.last_login_at = utcnow()
+    db.commit()
+    # A fresh session at login: nothing from before (or planted by someone else) carries over.
+    session.clear()
+    login_user(owner)
+    return redirect(safe_next(form.next.data), 303)
+
+
+@bp.post("/logout")
+def logout():
+    """Log out (a POST, checked for CSRF like every POST, so no other site can do it)."""
+    logout_user()
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"), 303)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    app.register_blueprint(bp)

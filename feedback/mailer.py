@@ -1,0 +1,67 @@
+"""Email over SMTP with the standard library: building messages and sending them."""
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Mapping
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+log = logging.getLogger(__name__)
+
+SMTP_TIMEOUT = 10  # seconds; a hung mail server must not hold a worker for long
+
+
+class MailError(RuntimeError):
+    """Sending failed; the message says why in words an owner can act on."""
+
+
+def one_line(text: str, limit: int = 120) -> str:
+    """Text safe for a header: whitespace (including CR and LF) folded, length capped."""
+    folded = " ".join(text.split())
+    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
+
+
+def build_message(
+    config: Mapping,
+    *,
+    to: list[str],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    reply_to: Address | None = None,
+) -> EmailMessage:
+    """A complete message; header values are folded to one line so none can inject another."""
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = ", ".join(to)
+    message["Subject"] = one_line(subject, 200)
+    domain = config["MAIL_FROM"].rpartition("@")[2].strip(">") or None
+    message["Message-ID"] = make_msgid(domain=domain)
+    if reply_to is not None:
+        message["Reply-To"] = reply_to
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def send(config: Mapping, message: EmailMessage) -> None:
+    """Send one message through the configured SMTP server.
+
+    :raise MailError: when the server cannot be reached or refuses the message.
+    """
+    server = config.get("MAIL_SERVER")
+    if not server:
+        raise MailError("No mail server is configured (set MAIL_SERVER).")
+    port = int(config.get("MAIL_PORT") or 25)
+    try:
+        with smtplib.SMTP(server, port, timeout=SMTP_TIMEOUT) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(f"Could not send mail through {server}:{port}: {exc}") from exc

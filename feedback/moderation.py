@@ -1,0 +1,230 @@
+"""What owners do to submissions. Every change writes a ModerationEvent; callers commit."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from feedback.models import (
+    Block,
+    BlockKind,
+    ModerationEvent,
+    Owner,
+    Status,
+    Submission,
+    Topic,
+    TrustedAuthor,
+    Visibility,
+)
+
+
+class ModerationError(ValueError):
+    """A change the rules forbid; ``status`` is the HTTP status that says so (409: conflict)."""
+
+    status = 409
+
+
+class ConsentRequired(ModerationError):
+    """Publishing a private note whose author did not consent."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The author did not allow this private note to be published, so it stays private."
+        )
+
+
+def record(
+    session: Session,
+    item: Submission | None,
+    by: Owner,
+    action: str,
+    from_value: object = None,
+    to_value: object = None,
+) -> ModerationEvent:
+    """Write one audit event."""
+    event = ModerationEvent(
+        submission_id=item.id if item is not None else None,
+        owner_id=by.id,
+        actor=by.email,
+        action=action,
+        from_value=None if from_value is None else str(from_value),
+        to_value=None if to_value is None else str(to_value),
+    )
+    session.add(event)
+    return event
+
+
+def history(session: Session, item: Submission) -> list[ModerationEvent]:
+    """An item's audit trail, oldest first."""
+    return list(
+        session.scalars(
+            sa.select(ModerationEvent)
+            .where(ModerationEvent.submission_id == item.id)
+            .order_by(ModerationEvent.id)
+        )
+    )
+
+
+def recent_events(session: Session, limit: int = 50) -> list[ModerationEvent]:
+    """The newest audit events across all items, newest first."""
+    return list(
+        session.scalars(
+            sa.select(ModerationEvent).order_by(ModerationEvent.id.desc()).limit(limit)
+        )
+    )
+
+
+def set_status(session: Session, item: Submission, status: Status, by: Owner) -> None:
+    """Approve, reject, mark spam, or put back to pending."""
+    if item.status is status:
+        return
+    if item.status is Status.WITHDRAWN:
+        raise ModerationError("The author withdrew this idea; it cannot be moderated any more.")
+    record(session, item, by, "status", item.status, status)
+    item.status = status
+
+
+def set_visibility(session: Session, item: Submission, visibility: Visibility, by: Owner) -> None:
+    """Hide a public item, or publish a private one its author consented to publish.
+
+    :raise ConsentRequired: when publishing without the author's consent.
+    """
+    if item.visibility is visibility:
+        return
+    if visibility is Visibility.PUBLIC and not item.consent_to_publish:
+        raise ConsentRequired()
+    record(session, item, by, "visibility", item.visibility, visibility)
+    item.visibility = visibility
+
+
+def set_starred(session: Session, item: Submission, starred: bool, by: Owner) -> None:
+    """Star an item for the digest, or take the star away."""
+    if item.starred is starred:
+        return
+    record(session, item, by, "star", item.starred, starred)
+    item.starred = starred
+
+
+def set_topic(session: Session, item: Submission, topic: Topic, by: Owner) -> None:
+    """Move an item to another topic."""
+    if item.topic_id == topic.id:
+        return
+    record(session, item, by, "topic", item.topic.slug, topic.slug)
+    item.topic = topic
+
+
+def set_note(session: Session, item: Submission, note: str | None, by: Owner) -> None:
+    """Set the owner's internal note (never shown publicly); empty removes it."""
+    note = (note or "").strip() or None
+    if item.owner_note == note:
+        return
+    record(session, item, by, "note", item.owner_note, note)
+    item.owner_note = note
+
+
+def edit_text(session: Session, item: Submission, title: str | None, body: str, by: Owner) -> None:
+    """Fix the title or body; the original text stays in the audit trail."""
+    title = title or None
+    if item.title != title:
+        record(session, item, by, "edit_title", item.title, title)
+        item.title = title
+    if item.body != body:
+        record(session, item, by, "edit_body", item.body, body)
+        item.body = body
+
+
+def delete(session: Session, item: Submission, by: Owner) -> None:
+    """Delete an item for good (for people who ask to be forgotten).
+
+    The trail keeps that it happened, but nothing the author wrote.
+    """
+    record(session, None, by, "delete", f"#{item.id} ({item.visibility}, {item.status})")
+    session.delete(item)
+
+
+def trust_author(session: Session, item: Submission, by: Owner) -> None:
+    """Approve the item and let later public comments from its email skip the queue."""
+    set_status(session, item, Status.APPROVED, by)
+    email = item.email.lower()
+    if session.scalar(sa.select(TrustedAuthor.id).where(TrustedAuthor.email == email)) is None:
+        session.add(TrustedAuthor(email=email, created_by=by.email))
+        record(session, item, by, "trust", None, email)
+
+
+def block_author(session: Session, item: Submission, kind: BlockKind, by: Owner) -> None:
+    """Reject the item and refuse later submissions from its email or its client address."""
+    if kind is BlockKind.EMAIL:
+        value, label = item.email.lower(), item.email.lower()
+    else:
+        if item.client_hash is None:
+            raise ModerationError("This idea has no recorded address to block.")
+        value, label = item.client_hash, f"the address idea #{item.id} came from"
+    set_status(session, item, Status.REJECTED, by)
+    exists = sa.select(Block.id).where(Block.kind == kind, Block.value == value)
+    if session.scalar(exists) is None:
+        session.add(Block(kind=kind, value=value, label=label, created_by=by.email))
+        record(session, item, by, f"block_{kind}", None, label)
+
+
+def unblock(session: Session, block: Block, by: Owner) -> None:
+    """Accept submissions from a blocked email or address again."""
+    record(session, None, by, f"unblock_{block.kind}", block.label, None)
+    session.delete(block)
+
+
+def untrust(session: Session, trusted: TrustedAuthor, by: Owner) -> None:
+    """Send this email's public comments through the queue again."""
+    record(session, None, by, "untrust", trusted.email, None)
+    session.delete(trusted)
+
+
+def _status(status: Status) -> Callable[[Session, Submission, Owner], None]:
+    return lambda session, item, by: set_status(session, item, status, by)
+
+
+# The actions of the queue's buttons, one place for single items and bulk alike.
+ACTIONS: dict[str, tuple[str, Callable[[Session, Submission, Owner], None]]] = {
+    "approve": ("Approve", _status(Status.APPROVED)),
+    "reject": ("Reject", _status(Status.REJECTED)),
+    "spam": ("Mark spam", _status(Status.SPAM)),
+    "restore": ("Back to pending", _status(Status.PENDING)),
+    "star": ("Star", lambda s, i, by: set_starred(s, i, True, by)),
+    "unstar": ("Unstar", lambda s, i, by: set_starred(s, i, False, by)),
+    "hide": ("Make private", lambda s, i, by: set_visibility(s, i, Visibility.PRIVATE, by)),
+    "publish": ("Make public", lambda s, i, by: set_visibility(s, i, Visibility.PUBLIC, by)),
+    "trust": ("Approve and trust this email", trust_author),
+    "block_email": (
+        "Reject and block this email",
+        lambda s, i, by: block_author(s, i, BlockKind.EMAIL, by),
+    ),
+    "block_address": (
+        "Reject and block this address",
+        lambda s, i, by: block_author(s, i, BlockKind.ADDRESS, by),
+    ),
+}
+
+
+@dataclass
+class Outcome:
+    """What a (bulk) action did: how many items changed, and why others did not."""
+
+    done: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+
+def apply(session: Session, action: str, items: Iterable[Submission], by: Owner) -> Outcome:
+    """Run one queue action on each item; items the rules refuse are reported, not changed.
+
+    Every action checks its rules before it changes anything, so a refusal leaves no trace.
+    """
+    _label, run = ACTIONS[action]
+    outcome = Outcome()
+    for item in items:
+        try:
+            run(session, item, by)
+        except ModerationError as exc:
+            outcome.refused.append((item.id, str(exc)))
+        else:
+            outcome.done += 1
+    return outcome
