@@ -201,3 +201,52 @@ def make_submission(app: Flask):
 def count_submissions(app: Flask) -> int:
     with app.app_context():
         return get_session().scalar(sa.select(sa.func.count()).select_from(Submission))
+
+
+OWNER_EMAIL = "owner@example.org"
+OWNER_PASSWORD = "correct horse battery staple"
+
+
+def add_owner(app: Flask, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD) -> int:
+    """Create an owner account in the app's database; returns its id."""
+    from feedback import owners
+
+    with app.app_context():
+        session = get_session()
+        existing = owners.find(session, email)
+        if existing is not None:
+            return existing.id
+        created = owners.create(session, email, password)
+        session.commit()
+        return created.id
+
+
+@pytest.fixture
+def owner(app: Flask) -> int:
+    """An owner account; returns its id."""
+    return add_owner(app)
+
+
+class AuthActions:
+    """Log the test client in and out as the owner."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD, **extra):
+        return self._client.post(
+            "/admin/login", data={"email": email, "password": password, **extra}
+        )
+
+    def logout(self):
+        return self._client.post("/admin/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient, owner: int) -> AuthActions:
+    return AuthActions(client)
+
+
+def get_item(app: Flask, item_id: int) -> Submission | None:
+    with app.app_context():
+        return get_session().get(Submission, item_id)
