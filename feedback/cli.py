@@ -1,5 +1,6 @@
 """Command-line tools: `flask db`, `flask topics`, `flask owner`, `flask audit`, demo data."""
 
+import sys
 from pathlib import Path
 
 import click
@@ -106,7 +107,7 @@ def demo_data(force: bool) -> None:
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+        return sys.stdin.readline().rstrip("\r\n")
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 

@@ -7,9 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from tests.conftest import count_submissions, dispose, setup_app
+from tests.conftest import (
+    OWNER_EMAIL,
+    OWNER_PASSWORD,
+    add_owner,
+    count_submissions,
+    dispose,
+    setup_app,
+)
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 
@@ -108,3 +116,76 @@ def test_reader_sends_a_private_note_and_sees_errors_next_to_fields(live_server,
     page.goto(base + "/")
     assert page.get_by_text("Only the organisers, please.").count() == 0
     assert count_submissions(app) == 1
+
+
+@pytest.fixture
+def js_page(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _log_in(page, base: str) -> None:
+    page.goto(base + "/admin/")
+    page.get_by_label("Email").fill(OWNER_EMAIL)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_role("heading", name="Moderation queue").is_visible()
+
+
+def test_owner_moderates_with_buttons_and_no_javascript(live_server, page):
+    base, app = live_server
+    add_owner(app)
+    public_id = _store(app, "A public idea waiting for approval.")
+    private_id = _store(app, "A private note without consent.", visibility="private")
+    _log_in(page, base)
+
+    item = page.locator(f"#item-{public_id}")
+    item.get_by_role("button", name="Approve").click()
+    assert page.get_by_text(f"Approve: done for idea #{public_id}.").is_visible()
+    page.goto(base + "/")
+    assert page.get_by_text("A public idea waiting for approval.").is_visible()
+
+    page.goto(base + "/admin/")
+    private = page.locator(f"#item-{private_id}")
+    assert private.get_by_role("button", name="Make public").is_disabled()
+    assert private.get_by_text("The author did not consent to publishing.").is_visible()
+
+
+def test_owner_approves_with_the_keyboard(live_server, js_page):
+    base, app = live_server
+    add_owner(app)
+    item_id = _store(app, "Approve me with the a key.")
+    page = js_page
+    _log_in(page, base)
+    page.locator(f"#item-{item_id}").focus()
+    with page.expect_navigation():
+        page.keyboard.press("a")
+    assert page.get_by_text(f"Approve: done for idea #{item_id}.").is_visible()
+    # Typing in the search box is never taken as a shortcut.
+    page.get_by_label("Search").type("spam a reject")
+    assert page.url == base + "/admin/"
+
+
+def _store(app, body: str, visibility: str = "public") -> int:
+    from feedback import submissions
+    from feedback.db import get_session
+    from feedback.models import Topic, Visibility
+
+    with app.app_context():
+        session = get_session()
+        idea = submissions.NewIdea(
+            visibility=Visibility(visibility),
+            author_name="Browser Author",
+            email="author@example.org",
+            topic_id=session.scalar(sa.select(Topic.id)),
+            body=body,
+        )
+        item, _token = submissions.create(session, idea, auto_approve_public=False)
+        session.commit()
+        return item.id

@@ -95,3 +95,74 @@ def test_demo_data_fills_a_living_page(app, runner, client):
     again = runner.invoke(args=["demo-data"])
     assert again.exit_code != 0
     assert "--force" in again.output
+
+
+def test_owner_create_asks_twice_and_refuses_weak_passwords(app, runner):
+    result = runner.invoke(
+        args=["owner", "create", "Blogger@Example.org"], input="long enough pw!\nlong enough pw!\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created owner blogger@example.org" in result.output
+
+    mismatch = runner.invoke(
+        args=["owner", "create", "b@example.org"], input="long enough pw!\nsomething else!\n"
+    )
+    assert mismatch.exit_code != 0
+
+    weak = runner.invoke(args=["owner", "create", "c@example.org"], input="short\nshort\n")
+    assert weak.exit_code != 0
+    assert "at least 12 characters" in weak.output
+
+    duplicate = runner.invoke(
+        args=["owner", "create", "blogger@example.org", "--password-stdin"],
+        input="another long pw\n",
+    )
+    assert duplicate.exit_code != 0
+    assert "already exists" in duplicate.output
+
+    bad = runner.invoke(
+        args=["owner", "create", "not an email", "--password-stdin"], input="another long pw\n"
+    )
+    assert "not valid" in bad.output
+
+
+def test_owner_list_set_password_and_delete(app, runner, client):
+    runner.invoke(
+        args=["owner", "create", "o@example.org", "--password-stdin"], input="first password!\n"
+    )
+    assert "o@example.org\tlast login: never" in runner.invoke(args=["owner", "list"]).output
+
+    changed = runner.invoke(
+        args=["owner", "set-password", "o@example.org", "--password-stdin"],
+        input="second password!\n",
+    )
+    assert changed.exit_code == 0, changed.output
+    login = {"email": "o@example.org", "password": "second password!"}
+    assert client.post("/admin/login", data=login).status_code == 303
+
+    missing = runner.invoke(args=["owner", "set-password", "x@example.org", "--password-stdin"])
+    assert "There is no owner with the email x@example.org." in missing.output
+
+    deleted = runner.invoke(args=["owner", "delete", "o@example.org", "--yes"])
+    assert deleted.exit_code == 0
+    assert runner.invoke(args=["owner", "list"]).output == ""
+    # A deleted owner's session ends at once.
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite"], indirect=True)
+def test_db_upgrade_says_how_to_create_the_first_owner(fresh_app):
+    output = fresh_app.test_cli_runner().invoke(args=["db", "upgrade"]).output
+    assert "No site owner yet." in output
+    assert "flask owner create you@example.org" in output
+
+
+def test_audit_prints_recent_events(app, runner, auth, client, make_submission):
+    item_id = make_submission()
+    auth.login()
+    client.post(f"/admin/items/{item_id}/hide")
+    client.post(f"/admin/items/{item_id}/star")
+    output = runner.invoke(args=["audit", "--limit", "10"]).output.splitlines()
+    assert len(output) == 2
+    assert output[0].split("\t")[1:4] == ["owner@example.org", "star", f"#{item_id}"]
+    assert output[1].endswith("\tpublic -> private")
