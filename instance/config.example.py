@@ -27,3 +27,15 @@ SUBMIT_RATE_LIMIT = "5 per minute; 50 per hour"  # per client address
 RATELIMIT_ENABLED = True
 TRUSTED_PROXIES = 0  # set to the number of proxies in front of the app (e.g. 1 behind nginx)
 HANDLE_PROFILE_URL = "https://x.com/{handle}"  # where a bare @handle links
+
+# Owners' side
+TRUST_APPROVED_AUTHORS = True  # trusted emails' public comments skip the queue
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW_MINUTES = 15
+NOTIFY_NEW = False  # True mails every owner about each new idea
+# MAIL_SERVER = "smtp.example.org"
+# MAIL_PORT = 587
+# MAIL_USE_TLS = True
+# MAIL_USERNAME = "ideas@example.org"
+# MAIL_PASSWORD = "..."
+MAIL_FROM = "Conference Ideas <ideas@example.org>"
