@@ -60,7 +60,8 @@ def fill(database_url: str, count: int) -> None:
                         "topic_id": random.choice(topic_ids),
                         "title": f"Idea number {n}" if n % 2 else None,
                         "body": "Give bloggers a corner with power strips and Wi-Fi. " * 4,
-                        "consent_to_publish": False,
+                        "consent_to_publish": n % 7 == 0,
+                        "starred": n % 100 == 0,
                         "manage_token_hash": secrets.token_hex(32),
                         "created_at": created,
                         "updated_at": created,
@@ -71,6 +72,9 @@ def fill(database_url: str, count: int) -> None:
                     rows = []
             if rows:
                 conn.execute(sa.insert(Submission), rows)
+        with engine.begin() as conn:
+            # Fresh planner statistics, as a database that has been in use would have.
+            conn.execute(sa.text("ANALYZE"))
         engine.dispose()
 
 

@@ -52,8 +52,18 @@ class Submission(Base):
     __table_args__ = (
         # Serves the public list: equality on status and visibility, newest first.
         sa.Index("ix_submissions_public_list", "status", "visibility", "created_at", "id"),
-        # Serves the owner's queue: a status tab, oldest or newest first.
+        # Serve the owner's queue: a status tab, or all of them, oldest or newest first.
         sa.Index("ix_submissions_queue", "status", "created_at", "id"),
+        sa.Index("ix_submissions_created", "created_at", "id"),
+        sa.Index("ix_submissions_topic_time", "topic_id", "created_at", "id"),
+        # Few items are starred: a partial index finds them without reading the rest.
+        sa.Index(
+            "ix_submissions_starred",
+            "created_at",
+            "id",
+            sqlite_where=sa.text("starred = 1"),
+            postgresql_where=sa.text("starred"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -118,10 +118,24 @@ def upgrade() -> None:
             batch_op.f("ix_submissions_client_hash"), ["client_hash"], unique=False
         )
         batch_op.create_index("ix_submissions_queue", ["status", "created_at", "id"], unique=False)
+        batch_op.create_index("ix_submissions_created", ["created_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_submissions_topic_time", ["topic_id", "created_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_submissions_starred",
+            ["created_at", "id"],
+            unique=False,
+            sqlite_where=sa.text("starred = 1"),
+            postgresql_where=sa.text("starred"),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index("ix_submissions_starred")
+        batch_op.drop_index("ix_submissions_topic_time")
+        batch_op.drop_index("ix_submissions_created")
         batch_op.drop_index("ix_submissions_queue")
         batch_op.drop_index(batch_op.f("ix_submissions_client_hash"))
         batch_op.drop_column("client_hash")
