@@ -2,7 +2,6 @@
 
 import math
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -21,6 +20,7 @@ from feedback import owners
 from feedback.db import get_session, utcnow
 from feedback.forms import LoginForm
 from feedback.models import Owner
+from feedback.security import local_path, no_store
 from feedback.tokens import client_hash
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
@@ -47,13 +47,7 @@ def to_login():
 
 def safe_next(target: str | None) -> str:
     """A path on this site to go to after login; anything else goes to the queue."""
-    fallback = url_for("owner.queue")
-    if not target or "\\" in target or any(ord(c) < 32 for c in target):
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return fallback
-    return target
+    return local_path(target) or url_for("owner.queue")
 
 
 def _throttle() -> owners.Throttle:
@@ -88,12 +82,15 @@ def login():
             )
             response.headers["Retry-After"] = str(wait)
             return response
+    # Counted as a failure before the (slow) password check, so requests sent in parallel
+    # see each other's tries.
+    attempt = owners.record_attempt(db, form.email.data, address)
+    db.commit()
     owner = owners.authenticate(db, form.email.data, form.password.data)
-    owners.record_attempt(db, form.email.data, address, succeeded=owner is not None)
     if owner is None:
-        db.commit()
         form.form_errors.append("That email and password do not match an owner account.")
         return render_template("auth/login.html", form=form), 401
+    attempt.succeeded = True
     owner.last_login_at = utcnow()
     db.commit()
     # A fresh session at login: nothing from before (or planted by someone else) carries over.
@@ -104,11 +101,21 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out (a POST, checked for CSRF like every POST, so no other site can do it)."""
+    """Log out everywhere (a POST, checked for CSRF like every POST).
+
+    Sessions live in signed cookies, so a copy of one would stay valid; moving the owner's
+    session version on ends every copy.
+    """
+    if current_user.is_authenticated:
+        current_user.session_version += 1
+        get_session().commit()
     logout_user()
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("auth.login"), 303)
+
+
+bp.after_request(no_store)
 
 
 def init_app(app: Flask) -> None:

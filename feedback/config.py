@@ -37,6 +37,9 @@ DEFAULTS: dict = {
     "LOGIN_WINDOW_MINUTES": 15,
     "QUEUE_PER_PAGE": 50,
     "NOTIFY_NEW": False,
+    # The site's address as readers reach it, for links in emails (never taken from the
+    # request's Host header, which a client can forge).
+    "PUBLIC_URL": "http://127.0.0.1:5000",
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,

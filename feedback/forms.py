@@ -33,6 +33,8 @@ NOT_UTF8 = "This contains bytes that are not valid UTF-8 text. Please retype it.
 # Embeddings, overrides and isolates can make text display differently from what it says.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _URLENCODED = "application/x-www-form-urlencoded"
+# Ids are 32-bit integers on PostgreSQL.
+MAX_ITEM_ID = 2**31 - 1
 _VISIBILITY_MESSAGE = "Please choose a public comment or a private note."
 _HANDLE = re.compile(r"@[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)?")
 _BARE_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(/\S*)?")
@@ -153,6 +155,8 @@ class TopicField(SelectField):
             raise ValueError(self.message) from exc
 
     def pre_validate(self, form: FlaskForm) -> None:
+        if not self.validate_choice:
+            return
         if self.data not in {choice.value for choice in self.choices}:
             raise ValidationError(self.message)
 
@@ -273,7 +277,13 @@ class LoginForm(FlaskForm):
     """An owner's email and password."""
 
     email = EmailField(
-        "Email", filters=[_strip], validators=[DataRequired("Please give your email address.")]
+        "Email",
+        filters=[_strip],
+        validators=[
+            DataRequired("Please give your email address."),
+            Length(max=254, message="An email address has at most 254 characters."),
+            single_line,
+        ],
     )
     password = PasswordField("Password", validators=[DataRequired("Please give your password.")])
     next = HiddenField()
@@ -283,15 +293,57 @@ class ActionForm(FlaskForm):
     """A button that changes something: it carries only the CSRF token."""
 
 
-class BulkForm(FlaskForm):
-    """The queue's checkboxes and the one action to run on the checked items."""
+def parse_item_id(value: str | int) -> int:
+    """An idea's number from a form or query.
 
-    ids = SelectMultipleField(coerce=int, validate_choice=False)
+    :raise ValueError: for anything but a whole number in the range ids can have.
+    """
+    number = int(value)
+    if not 1 <= number <= MAX_ITEM_ID:
+        raise ValueError("not an idea's number")
+    return number
+
+
+class BulkForm(FlaskForm):
+    """The queue's checkboxes, the one action to run on the checked items, and its inputs."""
+
+    # Actions beyond the per-item buttons, which need an input or a confirmation.
+    EXTRA = {
+        "set_topic": "Move to topic…",
+        "add_note": "Add to the internal note…",
+        "delete": "Delete for good…",
+    }
+
+    ids = SelectMultipleField(coerce=parse_item_id, validate_choice=False)
     action = SelectField("With the checked ideas", validate_choice=False)
+    topic = TopicField("Topic", coerce=_topic_id, validate_choice=False)
+    note = StringField(
+        "Note",
+        filters=[_strip],
+        validators=[Length(max=500, message="At most 500 characters."), single_line],
+    )
+
+    def __init__(self, *args, actions: dict[str, str], topics: list[SelectChoice], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action.choices = [
+            SelectChoice("", "Choose an action…"),
+            *(SelectChoice(k, label) for k, label in actions.items()),
+            *(SelectChoice(k, label) for k, label in self.EXTRA.items()),
+        ]
+        self.topic.choices = [SelectChoice("", "Choose a topic…"), *topics]
 
     def validate_ids(self, field) -> None:
         if not field.data:
             raise ValidationError("Tick at least one idea first.")
+
+    def validate_action(self, field) -> None:
+        if not field.data or field.data not in {c.value for c in self.action.choices}:
+            raise ValidationError("Choose one of the listed actions.")
+        topic_ids = {choice.value for choice in self.topic.choices if choice.value != ""}
+        if field.data == "set_topic" and self.topic.data not in topic_ids:
+            raise ValidationError("Choose the topic to move the ideas to.")
+        if field.data == "add_note" and not self.note.data:
+            raise ValidationError("Write the note to add.")
 
 
 class EditForm(FlaskForm):

@@ -127,10 +127,8 @@ class ModerationEvent(Base):
     __table_args__ = (sa.Index("ix_moderation_events_submission", "submission_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Kept (as NULL) when the submission is deleted for good, so the trail stays whole.
-    submission_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("submissions.id", ondelete="SET NULL")
-    )
+    # A plain number, not a foreign key: the trail outlives a submission deleted for good.
+    submission_id: Mapped[int | None]
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("owners.id", ondelete="SET NULL"))
     # Who acted, as text that survives the owner's account: an owner's email, or "author".
     actor: Mapped[str] = mapped_column(sa.String(254))
@@ -181,11 +179,16 @@ class Block(Base):
 
 
 class TrustedAuthor(Base):
-    """An email whose public comments skip the queue once an owner trusted it."""
+    """An author whose public comments skip the queue once an owner trusted them.
+
+    Emails are not verified, so the name must match too (as WordPress does), which makes
+    passing oneself off as a trusted author take more than knowing their address.
+    """
 
     __tablename__ = "trusted_authors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    author_name: Mapped[str] = mapped_column(sa.String(80))
     created_by: Mapped[str] = mapped_column(sa.String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

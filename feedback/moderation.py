@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from feedback.db import utcnow
 from feedback.models import (
     Block,
     BlockKind,
@@ -17,6 +18,10 @@ from feedback.models import (
     TrustedAuthor,
     Visibility,
 )
+
+# The actor of changes made on the server's command line rather than by a logged-in owner.
+COMMAND_LINE = "command line"
+ERASED = "(erased with the idea)"
 
 
 class ModerationError(ValueError):
@@ -34,19 +39,26 @@ class ConsentRequired(ModerationError):
         )
 
 
+class Withdrawn(ModerationError):
+    """Changing an idea its author withdrew."""
+
+    def __init__(self) -> None:
+        super().__init__("The author withdrew this idea; it cannot be changed any more.")
+
+
 def record(
     session: Session,
     item: Submission | None,
-    by: Owner,
+    by: Owner | None,
     action: str,
     from_value: object = None,
     to_value: object = None,
 ) -> ModerationEvent:
-    """Write one audit event."""
+    """Write one audit event; ``by`` None means the server's command line."""
     event = ModerationEvent(
         submission_id=item.id if item is not None else None,
-        owner_id=by.id,
-        actor=by.email,
+        owner_id=by.id if by is not None else None,
+        actor=by.email if by is not None else COMMAND_LINE,
         action=action,
         from_value=None if from_value is None else str(from_value),
         to_value=None if to_value is None else str(to_value),
@@ -75,14 +87,25 @@ def recent_events(session: Session, limit: int = 50) -> list[ModerationEvent]:
     )
 
 
+def _changeable(item: Submission) -> None:
+    if item.status is Status.WITHDRAWN:
+        raise Withdrawn()
+
+
 def set_status(session: Session, item: Submission, status: Status, by: Owner) -> None:
     """Approve, reject, mark spam, or put back to pending."""
+    _changeable(item)
     if item.status is status:
         return
-    if item.status is Status.WITHDRAWN:
-        raise ModerationError("The author withdrew this idea; it cannot be moderated any more.")
     record(session, item, by, "status", item.status, status)
     item.status = status
+    if status is Status.APPROVED and item.approved_at is None:
+        item.approved_at = utcnow()
+
+
+def can_publish(item: Submission) -> bool:
+    """Whether the author allowed the item to be public: they sent it so, or consented."""
+    return item.consent_to_publish
 
 
 def set_visibility(session: Session, item: Submission, visibility: Visibility, by: Owner) -> None:
@@ -90,9 +113,10 @@ def set_visibility(session: Session, item: Submission, visibility: Visibility, b
 
     :raise ConsentRequired: when publishing without the author's consent.
     """
+    _changeable(item)
     if item.visibility is visibility:
         return
-    if visibility is Visibility.PUBLIC and not item.consent_to_publish:
+    if visibility is Visibility.PUBLIC and not can_publish(item):
         raise ConsentRequired()
     record(session, item, by, "visibility", item.visibility, visibility)
     item.visibility = visibility
@@ -100,6 +124,7 @@ def set_visibility(session: Session, item: Submission, visibility: Visibility, b
 
 def set_starred(session: Session, item: Submission, starred: bool, by: Owner) -> None:
     """Star an item for the digest, or take the star away."""
+    _changeable(item)
     if item.starred is starred:
         return
     record(session, item, by, "star", item.starred, starred)
@@ -108,6 +133,7 @@ def set_starred(session: Session, item: Submission, starred: bool, by: Owner) ->
 
 def set_topic(session: Session, item: Submission, topic: Topic, by: Owner) -> None:
     """Move an item to another topic."""
+    _changeable(item)
     if item.topic_id == topic.id:
         return
     record(session, item, by, "topic", item.topic.slug, topic.slug)
@@ -123,8 +149,16 @@ def set_note(session: Session, item: Submission, note: str | None, by: Owner) ->
     item.owner_note = note
 
 
+def add_note(session: Session, item: Submission, text: str, by: Owner) -> None:
+    """Add a line to the internal note, keeping what is there."""
+    text = text.strip()
+    if text:
+        set_note(session, item, f"{item.owner_note}\n{text}" if item.owner_note else text, by)
+
+
 def edit_text(session: Session, item: Submission, title: str | None, body: str, by: Owner) -> None:
     """Fix the title or body; the original text stays in the audit trail."""
+    _changeable(item)
     title = title or None
     if item.title != title:
         record(session, item, by, "edit_title", item.title, title)
@@ -137,19 +171,35 @@ def edit_text(session: Session, item: Submission, title: str | None, body: str, 
 def delete(session: Session, item: Submission, by: Owner) -> None:
     """Delete an item for good (for people who ask to be forgotten).
 
-    The trail keeps that it happened, but nothing the author wrote.
+    The trail keeps that each change happened, but nothing the author wrote: texts and
+    addresses in the item's earlier events are erased too.
     """
-    record(session, None, by, "delete", f"#{item.id} ({item.visibility}, {item.status})")
+    session.execute(
+        sa.update(ModerationEvent)
+        .where(ModerationEvent.submission_id == item.id)
+        .values(
+            from_value=sa.case((ModerationEvent.from_value.is_(None), None), else_=ERASED),
+            to_value=sa.case((ModerationEvent.to_value.is_(None), None), else_=ERASED),
+        )
+    )
+    record(session, item, by, "delete", f"{item.visibility}, {item.status}")
     session.delete(item)
 
 
+def is_trusted(session: Session, email: str, author_name: str) -> bool:
+    """Whether an owner trusted this author: the same email and the same name."""
+    trusted = session.scalar(sa.select(TrustedAuthor).where(TrustedAuthor.email == email.lower()))
+    return trusted is not None and trusted.author_name.casefold() == author_name.casefold()
+
+
 def trust_author(session: Session, item: Submission, by: Owner) -> None:
-    """Approve the item and let later public comments from its email skip the queue."""
+    """Approve the item and let its author's later public comments skip the queue."""
     set_status(session, item, Status.APPROVED, by)
     email = item.email.lower()
-    if session.scalar(sa.select(TrustedAuthor.id).where(TrustedAuthor.email == email)) is None:
-        session.add(TrustedAuthor(email=email, created_by=by.email))
-        record(session, item, by, "trust", None, email)
+    trusted = session.scalar(sa.select(TrustedAuthor).where(TrustedAuthor.email == email))
+    if trusted is None:
+        session.add(TrustedAuthor(email=email, author_name=item.author_name, created_by=by.email))
+        record(session, item, by, "trust", None, f"{item.author_name} <{email}>")
 
 
 def block_author(session: Session, item: Submission, kind: BlockKind, by: Owner) -> None:
@@ -159,7 +209,7 @@ def block_author(session: Session, item: Submission, kind: BlockKind, by: Owner)
     else:
         if item.client_hash is None:
             raise ModerationError("This idea has no recorded address to block.")
-        value, label = item.client_hash, f"the address idea #{item.id} came from"
+        value, label = item.client_hash, f"the network address idea #{item.id} came from"
     set_status(session, item, Status.REJECTED, by)
     exists = sa.select(Block.id).where(Block.kind == kind, Block.value == value)
     if session.scalar(exists) is None:
@@ -174,8 +224,8 @@ def unblock(session: Session, block: Block, by: Owner) -> None:
 
 
 def untrust(session: Session, trusted: TrustedAuthor, by: Owner) -> None:
-    """Send this email's public comments through the queue again."""
-    record(session, None, by, "untrust", trusted.email, None)
+    """Send this author's public comments through the queue again."""
+    record(session, None, by, "untrust", f"{trusted.author_name} <{trusted.email}>", None)
     session.delete(trusted)
 
 
@@ -183,7 +233,7 @@ def _status(status: Status) -> Callable[[Session, Submission, Owner], None]:
     return lambda session, item, by: set_status(session, item, status, by)
 
 
-# The actions of the queue's buttons, one place for single items and bulk alike.
+# The queue's buttons, one place for single items and bulk alike: key -> (label, action).
 ACTIONS: dict[str, tuple[str, Callable[[Session, Submission, Owner], None]]] = {
     "approve": ("Approve", _status(Status.APPROVED)),
     "reject": ("Reject", _status(Status.REJECTED)),
@@ -193,16 +243,73 @@ ACTIONS: dict[str, tuple[str, Callable[[Session, Submission, Owner], None]]] = {
     "unstar": ("Unstar", lambda s, i, by: set_starred(s, i, False, by)),
     "hide": ("Make private", lambda s, i, by: set_visibility(s, i, Visibility.PRIVATE, by)),
     "publish": ("Make public", lambda s, i, by: set_visibility(s, i, Visibility.PUBLIC, by)),
-    "trust": ("Approve and trust this email", trust_author),
+    "trust": ("Approve and trust this author", trust_author),
     "block_email": (
         "Reject and block this email",
         lambda s, i, by: block_author(s, i, BlockKind.EMAIL, by),
     ),
     "block_address": (
-        "Reject and block this address",
+        "Reject and block this network address (everyone who shares it)",
         lambda s, i, by: block_author(s, i, BlockKind.ADDRESS, by),
     ),
 }
+
+
+@dataclass(frozen=True)
+class Button:
+    """One action as the owner's pages offer it for one item."""
+
+    key: str
+    label: str
+    enabled: bool = True
+    reason: str | None = None
+
+
+def buttons(item: Submission) -> list[Button]:
+    """The actions that make sense for an item now; disabled ones say why."""
+    if item.status is Status.WITHDRAWN:
+        return []
+    moves = {
+        Status.APPROVED: "approve",
+        Status.REJECTED: "reject",
+        Status.SPAM: "spam",
+        Status.PENDING: "restore",
+    }
+    shown = [key for status, key in moves.items() if item.status is not status]
+    shown.append("unstar" if item.starred else "star")
+    result = [Button(key, ACTIONS[key][0]) for key in shown]
+    if item.visibility is Visibility.PUBLIC:
+        result.append(Button("hide", ACTIONS["hide"][0]))
+    elif can_publish(item):
+        result.append(Button("publish", ACTIONS["publish"][0]))
+    else:
+        reason = "The author did not consent to publishing."
+        result.append(Button("publish", ACTIONS["publish"][0], enabled=False, reason=reason))
+    return result
+
+
+_EVENT_WORDS = {
+    "status": "Status",
+    "visibility": "Visibility",
+    "topic": "Topic",
+    "note": "Internal note",
+    "edit_title": "Title edited",
+    "edit_body": "Text edited",
+    "trust": "Author trusted",
+    "block_email": "Email blocked",
+    "block_address": "Network address blocked",
+    "unblock_email": "Email unblocked",
+    "unblock_address": "Network address unblocked",
+    "untrust": "Author no longer trusted",
+    "delete": "Deleted for good",
+}
+
+
+def describe(event: ModerationEvent) -> str:
+    """An event's action in words an owner reads at a glance."""
+    if event.action == "star":
+        return "Starred" if event.to_value == "True" else "Star removed"
+    return _EVENT_WORDS.get(event.action, event.action.replace("_", " ").capitalize())
 
 
 @dataclass
@@ -213,12 +320,16 @@ class Outcome:
     refused: list[tuple[int, str]] = field(default_factory=list)
 
 
-def apply(session: Session, action: str, items: Iterable[Submission], by: Owner) -> Outcome:
-    """Run one queue action on each item; items the rules refuse are reported, not changed.
+def apply(
+    session: Session,
+    run: Callable[[Session, Submission, Owner], None],
+    items: Iterable[Submission],
+    by: Owner,
+) -> Outcome:
+    """Run one action on each item; items the rules refuse are reported, not changed.
 
     Every action checks its rules before it changes anything, so a refusal leaves no trace.
     """
-    _label, run = ACTIONS[action]
     outcome = Outcome()
     for item in items:
         try:

@@ -1,6 +1,7 @@
 """Notices to the owners, sent after the reader already has their answer."""
 
 import logging
+import time
 from email.headerregistry import Address
 
 from flask import Flask, render_template, url_for
@@ -10,6 +11,12 @@ from feedback.db import get_session
 from feedback.models import Submission, Visibility
 
 log = logging.getLogger(__name__)
+
+
+# After a failure, skip notices for this long: a dead mail server must not tie up a worker
+# on every new idea.
+PAUSE_AFTER_FAILURE = 60.0
+_STATE_KEY = "feedback.notify.last_failure"
 
 
 def new_idea_message(app: Flask, item: Submission, recipients: list[str]):
@@ -32,9 +39,16 @@ def new_idea_message(app: Flask, item: Submission, recipients: list[str]):
     )
 
 
-def send_new_idea_notice(app: Flask, item_id: int, base_url: str) -> None:
-    """Mail every owner about a new idea; failures are logged, never raised."""
-    with app.test_request_context(base_url=base_url):
+def send_new_idea_notice(app: Flask, item_id: int) -> None:
+    """Mail every owner about a new idea; failures are logged, never raised.
+
+    Links in the mail point at PUBLIC_URL, never at the Host header a request claimed.
+    """
+    last_failure = app.extensions.get(_STATE_KEY)
+    if last_failure is not None and time.monotonic() - last_failure < PAUSE_AFTER_FAILURE:
+        log.warning("New-idea notice for #%s skipped: the mail server failed just now", item_id)
+        return
+    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
         try:
             session = get_session()
             item = session.get(Submission, item_id)
@@ -43,6 +57,7 @@ def send_new_idea_notice(app: Flask, item_id: int, base_url: str) -> None:
                 return
             mailer.send(app.config, new_idea_message(app, item, recipients))
         except mailer.MailError:
+            app.extensions[_STATE_KEY] = time.monotonic()
             log.exception("New-idea notice for #%s not sent", item_id)
         except Exception:  # the reader's idea is stored; a notice must never crash a worker
             log.exception("New-idea notice for #%s failed", item_id)

@@ -17,12 +17,28 @@ from wtforms import SelectChoice
 from feedback import moderation, queue, stats
 from feedback.auth import login_manager
 from feedback.db import get_session
-from feedback.forms import ActionForm, BulkForm, EditForm, NoteForm, TopicChoiceForm
+from feedback.forms import (
+    ActionForm,
+    BulkForm,
+    EditForm,
+    NoteForm,
+    TopicChoiceForm,
+    parse_item_id,
+)
 from feedback.models import Block, Status, Submission, Topic, TrustedAuthor, Visibility
-from feedback.public import MAX_ID
+from feedback.public import MAX_ID, page_number
+from feedback.security import local_path, no_store
 from feedback.topics import list_topics
 
 bp = Blueprint("owner", __name__, url_prefix="/admin")
+# Owner pages show emails and private notes: never keep them in any cache.
+bp.after_request(no_store)
+
+
+@bp.context_processor
+def moderation_helpers() -> dict:
+    """What the owner templates need to draw each item's buttons."""
+    return {"buttons": moderation.buttons, "describe": moderation.describe}
 
 
 @bp.before_request
@@ -41,22 +57,17 @@ def _item(item_id: int) -> Submission:
 
 
 def _back(default: str) -> str:
-    """Where to return after an action: the page the button was on, if it is ours."""
-    target = request.form.get("back", "")
-    if target.startswith("/admin") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Where to return after an action: the owner page the button was on."""
+    return local_path(request.form.get("back"), prefix="/admin") or default
 
 
 def _topic_choices() -> list[SelectChoice]:
     return [SelectChoice(t.id, t.name) for t in list_topics(get_session())]
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 9 or int(raw) < 1:
-        abort(400, description="The page number must be a whole number from 1 up.")
-    return int(raw)
+def _bulk_form(**kwargs) -> BulkForm:
+    labels = {key: label for key, (label, _run) in moderation.ACTIONS.items()}
+    return BulkForm(actions=labels, topics=_topic_choices(), **kwargs)
 
 
 @bp.get("/", endpoint="queue")
@@ -67,19 +78,15 @@ def queue_page():
     except queue.FilterError as exc:
         abort(400, description=str(exc))
     db = get_session()
-    page = queue.page(db, filters, _page_number(), current_app.config["QUEUE_PER_PAGE"])
-    bulk = BulkForm()
-    bulk.action.choices = [SelectChoice(k, label) for k, (label, _) in moderation.ACTIONS.items()]
+    page = queue.page(db, filters, page_number(), current_app.config["QUEUE_PER_PAGE"])
     return render_template(
         "owner/queue.html",
         page=page,
         filters=filters,
         counts=queue.status_counts(db, filters),
         topics=list_topics(db),
-        bulk=bulk,
-        action_form=ActionForm(),
-        actions=moderation.ACTIONS,
-        args={k: v for k, v in request.args.items() if k != "page"},
+        bulk=_bulk_form(formdata=None),
+        args=queue.to_args(filters),
     )
 
 
@@ -93,65 +100,103 @@ def act(item_id: int, action: str):
     if action not in moderation.ACTIONS:
         abort(404, description=f"There is no action called {action!r}.")
     item = _item(item_id)
+    label, run = moderation.ACTIONS[action]
     db = get_session()
-    outcome = moderation.apply(db, action, [item], current_user)
+    outcome = moderation.apply(db, run, [item], current_user)
     if outcome.refused:
         db.rollback()
         abort(409, description=outcome.refused[0][1])
     db.commit()
-    flash(f"{moderation.ACTIONS[action][0]}: done for idea #{item_id}.")
+    message = f"{label}: done for idea #{item_id}."
+    if action == "publish" and item.status is not Status.APPROVED:
+        message += " It shows on the public page once you approve it."
+    flash(message)
     return redirect(_back(url_for("owner.queue")), 303)
 
 
 @bp.post("/items/bulk")
 def bulk():
     """Run one action on every checked item; report those the rules refused."""
-    form = BulkForm()
-    form.action.choices = [SelectChoice(k, label) for k, (label, _) in moderation.ACTIONS.items()]
+    form = _bulk_form()
     back = _back(url_for("owner.queue"))
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
         return redirect(back, 303)
-    if form.action.data not in moderation.ACTIONS:
-        abort(400, description="Choose one of the listed actions.")
     db = get_session()
+    if form.action.data == "delete":
+        # Deleting for good always asks first, listing exactly what will go.
+        return redirect(url_for("owner.bulk_delete", ids=form.ids.data, back=back), 303)
     items = queue.get_many(db, form.ids.data)
-    outcome = moderation.apply(db, form.action.data, items, current_user)
+    if form.action.data == "set_topic":
+        topic = db.get(Topic, form.topic.data)
+        label = f"Move to #{topic.slug}"
+        outcome = moderation.apply(
+            db, lambda s, i, by: moderation.set_topic(s, i, topic, by), items, current_user
+        )
+    elif form.action.data == "add_note":
+        label = "Add to the note"
+        outcome = moderation.apply(
+            db, lambda s, i, by: moderation.add_note(s, i, form.note.data, by), items, current_user
+        )
+    else:
+        label, run = moderation.ACTIONS[form.action.data]
+        outcome = moderation.apply(db, run, items, current_user)
     db.commit()
-    label = moderation.ACTIONS[form.action.data][0]
     flash(f"{label}: done for {outcome.done} idea{'s' if outcome.done != 1 else ''}.")
     for item_id, reason in outcome.refused:
         flash(f"Idea #{item_id} was left unchanged: {reason}", "error")
     return redirect(back, 303)
 
 
+@bp.route("/items/bulk-delete", methods=["GET", "POST"])
+def bulk_delete():
+    """Confirm, then delete the checked ideas for good."""
+    try:
+        ids = [parse_item_id(value) for value in request.values.getlist("ids")]
+    except ValueError:
+        abort(400, description="The ideas to delete must be given by their numbers.")
+    if not ids:
+        abort(400, description="Tick at least one idea to delete.")
+    db = get_session()
+    items = queue.get_many(db, ids)
+    back = local_path(request.values.get("back"), prefix="/admin") or url_for("owner.queue")
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return render_template("owner/bulk_delete.html", items=items, back=back, form=form)
+    for item in items:
+        moderation.delete(db, item, current_user)
+    db.commit()
+    flash(f"Deleted {len(items)} idea{'s' if len(items) != 1 else ''} for good.")
+    return redirect(back, 303)
+
+
 @bp.get(f"/items/<int(max={MAX_ID}):item_id>")
 def item(item_id: int):
     """One idea with everything about it, its edit forms and its history."""
-    item = _item(item_id)
-    edit_form = EditForm(obj=item)
-    note_form = NoteForm(note=item.owner_note)
-    topic_form = TopicChoiceForm(topic=item.topic_id)
+    return _render_item(_item(item_id))
+
+
+def _render_item(item: Submission, status: int = 200, **forms):
+    """The item page; ``forms`` replaces a default form (one sent back with errors)."""
+    topic_form = forms.get("topic_form") or TopicChoiceForm(formdata=None, topic=item.topic_id)
     topic_form.topic.choices = _topic_choices()
-    return _render_item(item, edit_form, note_form, topic_form)
-
-
-def _render_item(item, edit_form, note_form, topic_form, status: int = 200):
     return (
         render_template(
             "owner/item.html",
             item=item,
             events=moderation.history(get_session(), item),
-            edit_form=edit_form,
-            note_form=note_form,
+            edit_form=forms.get("edit_form") or EditForm(formdata=None, obj=item),
+            note_form=forms.get("note_form") or NoteForm(formdata=None, note=item.owner_note),
             topic_form=topic_form,
-            action_form=ActionForm(),
-            actions=moderation.ACTIONS,
         ),
         status,
     )
+
+
+def _refused(exc: moderation.ModerationError):
+    abort(exc.status, description=str(exc))
 
 
 @bp.post(f"/items/<int(max={MAX_ID}):item_id>/edit")
@@ -160,11 +205,12 @@ def edit(item_id: int):
     item = _item(item_id)
     form = EditForm()
     if not form.validate_on_submit():
-        topic_form = TopicChoiceForm(topic=item.topic_id)
-        topic_form.topic.choices = _topic_choices()
-        return _render_item(item, form, NoteForm(note=item.owner_note), topic_form, 400)
+        return _render_item(item, 400, edit_form=form)
     db = get_session()
-    moderation.edit_text(db, item, form.title.data, form.body.data, current_user)
+    try:
+        moderation.edit_text(db, item, form.title.data, form.body.data, current_user)
+    except moderation.ModerationError as exc:
+        _refused(exc)
     db.commit()
     flash("The text is saved; the original is in the history.")
     return redirect(url_for("owner.item", item_id=item_id), 303)
@@ -176,9 +222,7 @@ def note(item_id: int):
     item = _item(item_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        topic_form = TopicChoiceForm(topic=item.topic_id)
-        topic_form.topic.choices = _topic_choices()
-        return _render_item(item, EditForm(obj=item), form, topic_form, 400)
+        return _render_item(item, 400, note_form=form)
     db = get_session()
     moderation.set_note(db, item, form.note.data, current_user)
     db.commit()
@@ -193,9 +237,12 @@ def set_topic(item_id: int):
     form = TopicChoiceForm()
     form.topic.choices = _topic_choices()
     if not form.validate_on_submit():
-        return _render_item(item, EditForm(obj=item), NoteForm(note=item.owner_note), form, 400)
+        return _render_item(item, 400, topic_form=form)
     db = get_session()
-    moderation.set_topic(db, item, db.get(Topic, form.topic.data), current_user)
+    try:
+        moderation.set_topic(db, item, db.get(Topic, form.topic.data), current_user)
+    except moderation.ModerationError as exc:
+        _refused(exc)
     db.commit()
     flash(f"Idea #{item_id} moved to #{item.topic.slug}.")
     return redirect(_back(url_for("owner.item", item_id=item_id)), 303)
@@ -206,23 +253,23 @@ def delete(item_id: int):
     """Ask to confirm, then delete the idea for good."""
     item = _item(item_id)
     form = ActionForm()
+    back = local_path(request.values.get("back"), prefix="/admin") or url_for("owner.queue")
     if not form.validate_on_submit():
-        return render_template("owner/delete.html", item=item, form=form)
+        return render_template("owner/delete.html", item=item, form=form, back=back)
     db = get_session()
     moderation.delete(db, item, current_user)
     db.commit()
     flash(f"Idea #{item_id} is deleted for good. The history keeps only that it happened.")
-    return redirect(url_for("owner.queue"), 303)
+    return redirect(back, 303)
 
 
 @bp.get("/dashboard")
 def dashboard():
     """Counts by status, visibility and topic, and ideas per day for the last 30 days."""
     db = get_session()
-    counts = stats.by_status_and_visibility(db)
     return render_template(
         "owner/dashboard.html",
-        counts=counts,
+        counts=stats.by_status_and_visibility(db),
         statuses=list(Status),
         visibilities=list(Visibility),
         topics=stats.by_topic(db),
@@ -242,7 +289,7 @@ def blocks():
     )
 
 
-@bp.post("/blocks/<int(max=2147483647):block_id>/remove")
+@bp.post(f"/blocks/<int(max={MAX_ID}):block_id>/remove")
 def unblock(block_id: int):
     """Accept ideas from a blocked email or address again."""
     db = get_session()
@@ -253,9 +300,9 @@ def unblock(block_id: int):
     return redirect(url_for("owner.blocks"), 303)
 
 
-@bp.post("/trusted/<int(max=2147483647):trusted_id>/remove")
+@bp.post(f"/trusted/<int(max={MAX_ID}):trusted_id>/remove")
 def untrust(trusted_id: int):
-    """Send an email's public comments through the queue again."""
+    """Send an author's public comments through the queue again."""
     db = get_session()
     trusted = db.get(TrustedAuthor, trusted_id) or abort(404)
     moderation.untrust(db, trusted, current_user)

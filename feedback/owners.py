@@ -97,26 +97,34 @@ class Throttle:
     window: timedelta
 
 
-def record_attempt(session: Session, email: str, address_hash: str, succeeded: bool) -> None:
-    """Note a login try, and forget tries too old to matter."""
+def attempt_key(email: str) -> str:
+    """The email a login try counts against, normalised as owners' emails are.
+
+    So no other spelling of the same address (case, full-width letters) escapes the count.
+    """
+    try:
+        return normalise_email(email)
+    except OwnerError:
+        return email.strip().lower()[:254]
+
+
+def record_attempt(session: Session, email: str, address_hash: str) -> LoginAttempt:
+    """Note a login try as failed (the caller marks it succeeded); forget old tries."""
     now = utcnow()
     session.execute(
         sa.delete(LoginAttempt).where(LoginAttempt.created_at < now - timedelta(days=1))
     )
-    session.add(
-        LoginAttempt(
-            email=email.strip().lower()[:254],
-            address_hash=address_hash,
-            succeeded=succeeded,
-            created_at=now,
-        )
+    attempt = LoginAttempt(
+        email=attempt_key(email), address_hash=address_hash, succeeded=False, created_at=now
     )
+    session.add(attempt)
+    return attempt
 
 
 def seconds_refused(session: Session, email: str, address_hash: str, throttle: Throttle) -> int:
     """Seconds until a login for this email from this address may be tried again; 0 if now."""
     now = utcnow()
-    key = email.strip().lower()[:254]
+    key = attempt_key(email)
     waits = []
     for column, value in ((LoginAttempt.email, key), (LoginAttempt.address_hash, address_hash)):
         since = now - throttle.window

@@ -23,7 +23,7 @@ from wtforms import SelectChoice
 
 from feedback import antispam, errors, markup, notify, submissions, visibility
 from feedback.db import get_session, paginate
-from feedback.forms import SubmissionForm
+from feedback.forms import MAX_ITEM_ID, SubmissionForm
 from feedback.models import Status, Visibility
 from feedback.ratelimit import limiter
 from feedback.security import secret_page
@@ -34,7 +34,7 @@ bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
 
 # Ids are 32-bit integers on PostgreSQL; anything larger is a 404 from the router.
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_ITEM_ID
 
 
 def _thanks_url() -> str:
@@ -84,7 +84,7 @@ def profile_url_filter(website: str | None) -> str | None:
     return markup.profile_url(website, current_app.config["HANDLE_PROFILE_URL"])
 
 
-def _page_number() -> int:
+def page_number() -> int:
     """The ``page`` query argument: a positive whole number, 1 when absent.
 
     :raise 400: when it is anything else.
@@ -108,7 +108,7 @@ def _sort_order() -> str:
 
 
 def _render_index(form: SubmissionForm, status: int = 200):
-    number = _page_number()
+    number = page_number()
     _sort_order()
     page = paginate(
         get_session(), visibility.public_submissions(), number, current_app.config["PER_PAGE"]
@@ -210,10 +210,7 @@ def submit():
             # After the response is sent: a slow or broken mail server never delays the reader.
             response.call_on_close(
                 functools.partial(
-                    notify.send_new_idea_notice,
-                    current_app._get_current_object(),
-                    item.id,
-                    request.host_url,
+                    notify.send_new_idea_notice, current_app._get_current_object(), item.id
                 )
             )
         return response

@@ -24,6 +24,17 @@ class Filters:
     starred: bool = False
     oldest_first: bool = True
 
+    def narrowed(self) -> bool:
+        """Whether anything beyond the status tab and the order is filtered."""
+        return bool(
+            self.visibility
+            or self.topic_id
+            or self.text
+            or self.since
+            or self.until
+            or self.starred
+        )
+
 
 class FilterError(ValueError):
     """A query argument of the queue that makes no sense; the message says which and why."""
@@ -59,6 +70,10 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
             dates[name] = date.fromisoformat(value) if value else None
         except ValueError:
             raise FilterError(f"{name} must be a date like 2026-03-31.") from None
+        if dates[name] is not None and not 1900 <= dates[name].year <= 9000:
+            raise FilterError(f"{name} must be a date between the years 1900 and 9000.")
+    if dates["since"] and dates["until"] and dates["since"] > dates["until"]:
+        raise FilterError("since (From) must not be later than until (Until).")
     order = args.get("order", "")
     if order not in ("", "oldest", "newest"):
         raise FilterError("order must be oldest or newest.")
@@ -73,6 +88,25 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
         # Pending work is done oldest first; everything else reads newest first.
         oldest_first=order == "oldest" or (order == "" and status is Status.PENDING),
     )
+
+
+def to_args(filters: Filters) -> dict[str, str]:
+    """The query arguments that ask for these filters again (for tabs and page links)."""
+    args = {"status": filters.status.value if filters.status else "all"}
+    if filters.visibility is not None:
+        args["visibility"] = filters.visibility.value
+    if filters.topic_id is not None:
+        args["topic"] = str(filters.topic_id)
+    if filters.text:
+        args["q"] = filters.text
+    if filters.since is not None:
+        args["since"] = filters.since.isoformat()
+    if filters.until is not None:
+        args["until"] = filters.until.isoformat()
+    if filters.starred:
+        args["starred"] = "1"
+    args["order"] = "oldest" if filters.oldest_first else "newest"
+    return args
 
 
 def _day_start(day: date) -> datetime:

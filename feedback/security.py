@@ -2,6 +2,7 @@
 
 import functools
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, has_request_context, make_response, request
 from flask.sessions import SecureCookieSessionInterface
@@ -21,17 +22,36 @@ def set_headers(response: Response) -> Response:
     return response
 
 
+def no_store(response: Response) -> Response:
+    """Keep a private page out of every cache, the browser's back-button history included."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def secret_page(view: Callable) -> Callable:
     """For pages that show a manage link: never cached, never named in a Referer header."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs) -> Response:
-        response = make_response(view(*args, **kwargs))
+        response = no_store(make_response(view(*args, **kwargs)))
         response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
         return response
 
     return wrapped
+
+
+def local_path(target: str | None, prefix: str = "/") -> str | None:
+    """``target`` if it is a path on this site under ``prefix``, else None.
+
+    Refuses other hosts in every spelling browsers accept (``//host``, ``/\\host``,
+    ``https:``), and control characters that could split a header.
+    """
+    if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//") or not target.startswith(prefix):
+        return None
+    return target
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -6,8 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from feedback import moderation
 from feedback.db import utcnow
-from feedback.models import Block, BlockKind, Status, Submission, Topic, TrustedAuthor, Visibility
+from feedback.models import Block, BlockKind, Status, Submission, Topic, Visibility
 from feedback.tokens import hash_token, new_manage_token
 
 
@@ -53,12 +54,6 @@ def _check_blocks(session: Session, idea: NewIdea) -> None:
             )
 
 
-def is_trusted(session: Session, email: str) -> bool:
-    """Whether an owner trusted this email, so its public comments skip the queue."""
-    query = sa.select(TrustedAuthor.id).where(TrustedAuthor.email == email.lower())
-    return session.scalar(query) is not None
-
-
 def create(
     session: Session,
     idea: NewIdea,
@@ -70,7 +65,7 @@ def create(
     """Store a new idea; return it with the author's manage token (shown once, never stored).
 
     Public comments are approved at once when ``auto_approve_public`` is on, or when
-    ``trust_authors`` is on and an owner trusted the email. ``now`` backdates the idea, for
+    ``trust_authors`` is on and an owner trusted the author. ``now`` backdates the idea, for
     example data only.
 
     :raise SubmissionError: for an unknown topic, or a blocked email or address.
@@ -80,7 +75,8 @@ def create(
     _check_blocks(session, idea)
     token, token_hash = new_manage_token()
     approve = idea.visibility is Visibility.PUBLIC and (
-        auto_approve_public or (trust_authors and is_trusted(session, idea.email))
+        auto_approve_public
+        or (trust_authors and moderation.is_trusted(session, idea.email, idea.author_name))
     )
     now = now or utcnow()
     item = Submission(
@@ -92,8 +88,9 @@ def create(
         topic_id=idea.topic_id,
         title=idea.title or None,
         body=idea.body,
-        # Consent to publish only means something for a private note.
-        consent_to_publish=idea.visibility is Visibility.PRIVATE and idea.consent_to_publish,
+        # A public comment is consent in itself (so a hidden one can be shown again); a
+        # private note is published only if its author ticked the box.
+        consent_to_publish=idea.visibility is Visibility.PUBLIC or idea.consent_to_publish,
         manage_token_hash=token_hash,
         client_hash=idea.client_hash,
         created_at=now,

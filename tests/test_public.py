@@ -54,7 +54,8 @@ def test_public_comment_end_to_end(app, client):
     assert item.visibility is Visibility.PUBLIC
     assert item.status is Status.PENDING
     assert item.email == "ada@example.org"
-    assert item.consent_to_publish is False
+    # A public comment is its own consent, so an owner who hides it can show it again.
+    assert item.consent_to_publish is True
     assert item.created_at.tzinfo is not None
 
     assert "Power strips for bloggers" not in client.get("/").get_data(as_text=True)
@@ -96,9 +97,12 @@ def test_private_note_end_to_end(app, client):
     assert client.get(f"/ideas/{item.id}").status_code == 404
 
 
-def test_consent_is_ignored_for_a_public_comment(app, client):
+def test_a_public_comment_is_consent_to_publish_with_or_without_the_box(app, client):
+    client.post("/ideas", data=form_data(app, visibility="public"))
     client.post("/ideas", data=form_data(app, visibility="public", consent="y"))
-    assert _stored(app).consent_to_publish is False
+    with app.app_context():
+        consents = get_session().scalars(sa.select(Submission.consent_to_publish)).all()
+    assert consents == [True, True]
 
 
 def test_private_note_without_consent(app, client):

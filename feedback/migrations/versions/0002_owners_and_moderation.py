@@ -71,6 +71,7 @@ def upgrade() -> None:
         "trusted_authors",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("author_name", sa.String(length=80), nullable=False),
         sa.Column("created_by", sa.String(length=254), nullable=False),
         sa.Column("created_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trusted_authors")),
@@ -90,12 +91,6 @@ def upgrade() -> None:
             ["owner_id"],
             ["owners.id"],
             name=op.f("fk_moderation_events_owner_id_owners"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["submission_id"],
-            ["submissions.id"],
-            name=op.f("fk_moderation_events_submission_id_submissions"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_moderation_events")),
@@ -129,6 +124,10 @@ def upgrade() -> None:
             sqlite_where=sa.text("starred = 1"),
             postgresql_where=sa.text("starred"),
         )
+
+    # A public comment is its author's consent to publish, so an owner who hides one can
+    # show it again.
+    op.execute("UPDATE submissions SET consent_to_publish = true WHERE visibility = 'public'")
 
 
 def downgrade() -> None:
