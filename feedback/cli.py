@@ -87,6 +87,7 @@ def topics_add(name: str, slug: str | None) -> None:
         topic = topics.add_topic(session, name, slug)
     except topics.TopicError as exc:
         raise click.ClickException(str(exc)) from exc
+    moderation.record(session, None, None, "topic_add", None, f"#{topic.slug} {topic.name}")
     session.commit()
     click.echo(f"Added #{topic.slug} ({topic.name}).")
 
@@ -128,6 +129,7 @@ def owner_create(email: str, password_stdin: bool) -> None:
         owner = owners.create(session, email, _read_password(password_stdin))
     except owners.OwnerError as exc:
         raise click.ClickException(str(exc)) from exc
+    moderation.record(session, None, None, "owner_create", None, owner.email)
     session.commit()
     click.echo(f"Created owner {owner.email}. Log in at /admin/login.")
 
@@ -148,11 +150,13 @@ def owner_list() -> None:
 def owner_set_password(email: str, password_stdin: bool) -> None:
     """Set a new password; every session of that owner is logged out."""
     owner = _find_owner(email)
+    session = get_session()
     try:
-        owners.set_password(get_session(), owner, _read_password(password_stdin))
+        owners.set_password(session, owner, _read_password(password_stdin))
     except owners.OwnerError as exc:
         raise click.ClickException(str(exc)) from exc
-    get_session().commit()
+    moderation.record(session, None, None, "owner_password", None, owner.email)
+    session.commit()
     click.echo(f"Password changed for {owner.email}; their sessions are logged out.")
 
 
@@ -164,8 +168,10 @@ def owner_delete(email: str, yes: bool) -> None:
     owner = _find_owner(email)
     if not yes:
         click.confirm(f"Delete the owner {owner.email}?", abort=True)
-    owners.delete(get_session(), owner)
-    get_session().commit()
+    session = get_session()
+    moderation.record(session, None, None, "owner_delete", owner.email, None)
+    owners.delete(session, owner)
+    session.commit()
     click.echo(f"Deleted owner {owner.email}.")
 
 

@@ -302,6 +302,10 @@ _EVENT_WORDS = {
     "unblock_address": "Network address unblocked",
     "untrust": "Author no longer trusted",
     "delete": "Deleted for good",
+    "owner_create": "Owner created",
+    "owner_password": "Owner password changed",
+    "owner_delete": "Owner deleted",
+    "topic_add": "Topic added",
 }
 
 

@@ -81,10 +81,40 @@ def test_session_cookie_is_secure_over_https(app, owner):
 def test_login_starts_a_fresh_session(client, auth):
     with client.session_transaction() as session:
         session["planted"] = "by someone else"
+    before = client.get_cookie("session").value
     auth.login()
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"].startswith("1:") or ":" in session["_user_id"]
+        assert session["_user_id"] == f"{auth_owner_id(client)}:1"
+    assert client.get_cookie("session").value != before
+
+
+def auth_owner_id(client) -> int:
+    from feedback import owners
+
+    with client.application.app_context():
+        return owners.find(get_session(), OWNER_EMAIL).id
+
+
+def test_logout_ends_every_copy_of_the_session(app, client, auth):
+    auth.login()
+    copied = client.get_cookie("session").value
+    auth.logout()
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "email", ["own\x00er@example.org", "owner@example.org\r\nX: y", "o" * 300 + "@example.org"]
+)
+def test_hostile_login_email_is_a_400(client, auth, email):
+    response = auth.login(email)
+    assert response.status_code == 400
+
+
+def test_login_page_is_never_cached(client):
+    assert client.get("/admin/login").headers["Cache-Control"] == "no-store"
 
 
 def test_password_change_logs_out_every_session(app, client, auth):
@@ -209,6 +239,21 @@ def test_a_success_clears_earlier_failures(guarded):
     auth.logout()
     _fail(auth, times=4)
     assert auth.login().status_code == 303
+
+
+@pytest.mark.parametrize(
+    "variant", ["OWNER@EXAMPLE.ORG", " owner@example.org ", "owner@\uff45xample.org"]
+)
+def test_other_spellings_of_a_locked_email_stay_locked(guarded, variant):
+    auth = AuthActions(guarded.test_client())
+    _fail(auth)
+    other_network = guarded.test_client()
+    response = other_network.post(
+        "/admin/login",
+        data={"email": variant, "password": OWNER_PASSWORD},
+        environ_base={"REMOTE_ADDR": "192.0.2.99"},
+    )
+    assert response.status_code == 429
 
 
 def test_throttle_follows_the_rate_limit_switch(client, auth):

@@ -71,6 +71,26 @@ def test_owners_get_a_notice_of_a_new_idea(make_app, smtp):
     assert "/admin/items/1" in body
 
 
+def test_notice_links_use_public_url_not_the_host_header(make_app, smtp):
+    port, inbox = smtp
+    app = make_app(
+        NOTIFY_NEW=True,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        PUBLIC_URL="https://ideas.example.org",
+    )
+    add_owner(app)
+    with app.test_client() as client:
+        data = form_data(app, name='Doe, "Jane" (guest)')
+        with client.post("/ideas", data=data, headers={"Host": "evil.example"}) as response:
+            assert response.status_code == 303
+    _, message = inbox.messages[0]
+    body = message.get_content()
+    assert "https://ideas.example.org/admin/items/1" in body
+    assert "evil" not in body
+    assert message["Reply-To"].addresses[0].display_name == 'Doe, "Jane" (guest)'
+
+
 def test_no_notice_unless_switched_on(make_app, smtp):
     port, inbox = smtp
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)

@@ -266,21 +266,6 @@ def test_bulk_publish_reports_the_items_without_consent(app, owner_client, make_
     assert f"Idea #{no} was left unchanged" in page
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        {"action": "approve"},
-        {"ids": ["1"], "action": "explode"},
-        {"ids": ["abc"], "action": "approve"},
-    ],
-)
-def test_bad_bulk_requests_change_nothing(app, owner_client, make_submission, data):
-    item_id = make_submission(status=Status.PENDING)
-    response = owner_client.post("/admin/items/bulk", data=data)
-    assert response.status_code in (303, 400)
-    assert get_item(app, item_id).status is Status.PENDING
-
-
 def test_edit_keeps_the_original_in_the_history(app, owner_client, make_submission):
     item_id = make_submission(title="Tpyo title", body="Teh original text with a typo.")
     response = owner_client.post(
@@ -501,3 +486,92 @@ def test_every_owner_post_needs_a_csrf_token(make_app, make_submission):
         assert response.status_code == 400, url
     assert get_item(app, item_id).status is Status.PENDING
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_hidden_public_comment_can_be_shown_again(app, owner_client, make_submission):
+    item_id = make_submission(consent_to_publish=True, body="Hidden by a slip.")
+    _act(owner_client, item_id, "hide")
+    assert _act(owner_client, item_id, "publish").status_code == 303
+    assert "Hidden by a slip." in owner_client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("action", ["star", "hide", "approve", "trust", "block_email"])
+def test_no_action_changes_a_withdrawn_idea(app, owner_client, make_submission, action):
+    item_id = make_submission(status=Status.WITHDRAWN)
+    response = _act(owner_client, item_id, action)
+    assert response.status_code == 409
+    assert "withdrew" in response.get_data(as_text=True)
+    assert _events(app, item_id) == []
+    edit = owner_client.post(f"/admin/items/{item_id}/edit", data={"body": "Changed text."})
+    assert edit.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "endpoint=x",
+        "_method=DELETE",
+        "_anchor=evil",
+        "_external=1",
+        "_scheme=javascript",
+        "until=9999-12-31",
+        "since=0001-01-01",
+        "since=2026-05-02&until=2026-05-01",
+        "q=%00",
+        "status=pending&status=spam",
+    ],
+)
+def test_hostile_queue_arguments_never_crash_or_leak_into_links(owner_client, query):
+    response = owner_client.get("/admin/?" + query)
+    assert response.status_code in (200, 400), query
+    page = response.get_data(as_text=True)
+    assert "evil" not in page
+    assert "javascript:" not in page
+    assert 'href="http' not in page.split("<main")[1].split("</main>")[0] or "mailto" in page
+
+
+def test_owner_pages_are_never_cached(owner_client, make_submission):
+    item_id = make_submission()
+    for url in ("/admin/", f"/admin/items/{item_id}", "/admin/dashboard", "/admin/blocks"):
+        assert owner_client.get(url).headers["Cache-Control"] == "no-store", url
+
+
+def test_bulk_move_note_and_delete(app, owner_client, make_submission):
+    ids = [str(make_submission(status=Status.PENDING, body=f"Bulk {n} text.")) for n in range(2)]
+    with app.app_context():
+        social = get_session().scalar(sa.select(Topic.id).where(Topic.slug == "social"))
+    owner_client.post(
+        "/admin/items/bulk", data={"ids": ids, "action": "set_topic", "topic": str(social)}
+    )
+    assert {get_item(app, int(i)).topic_id for i in ids} == {social}
+    owner_client.post("/admin/items/bulk", data={"ids": ids, "action": "add_note", "note": "One"})
+    owner_client.post("/admin/items/bulk", data={"ids": ids, "action": "add_note", "note": "Two"})
+    assert get_item(app, int(ids[0])).owner_note == "One\nTwo"
+
+    asked = owner_client.post("/admin/items/bulk", data={"ids": ids, "action": "delete"})
+    assert asked.status_code == 303
+    confirm = owner_client.get(asked.headers["Location"])
+    assert "Delete 2 ideas for good?" in confirm.get_data(as_text=True)
+    assert all(get_item(app, int(i)) is not None for i in ids)
+    done = owner_client.post("/admin/items/bulk-delete", data={"ids": ids})
+    assert done.status_code == 303
+    assert all(get_item(app, int(i)) is None for i in ids)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"ids": ["99999999999999999999"], "action": "approve"}, "Tick at least one idea"),
+        ({"ids": ["3000000000"], "action": "approve"}, "Tick at least one idea"),
+        ({"ids": ["1"], "action": ""}, "Choose one of the listed actions."),
+        ({"ids": ["1"], "action": "set_topic", "topic": ""}, "Choose the topic"),
+        ({"ids": ["1"], "action": "add_note", "note": ""}, "Write the note to add."),
+        ({"ids": ["1"], "action": "approve", "back": "/admin/\r\nX: y"}, "done for"),
+    ],
+)
+def test_bad_bulk_requests_say_what_is_wrong(owner_client, make_submission, data, message):
+    make_submission(status=Status.PENDING)
+    response = owner_client.post("/admin/items/bulk", data=data)
+    assert response.status_code == 303
+    assert "\n" not in response.headers["Location"]
+    assert message in owner_client.get(response.headers["Location"]).get_data(as_text=True)
