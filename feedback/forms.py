@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from feedback.models import Visibility
+from feedback.models import Credit, Visibility
 
 PUBLIC_LABEL = "Public comment: shown on this page after the site owner approves it"
 PRIVATE_LABEL = (
@@ -35,6 +35,7 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 _URLENCODED = "application/x-www-form-urlencoded"
 # Ids are 32-bit integers on PostgreSQL.
 MAX_ITEM_ID = 2**31 - 1
+_CREDIT_MESSAGE = "Please choose how the organisers should credit you."
 _VISIBILITY_MESSAGE = "Please choose a public comment or a private note."
 _HANDLE = re.compile(r"@[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)?")
 _BARE_DOMAIN = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(/\S*)?")
@@ -268,6 +269,35 @@ class SubmissionForm(ReaderForm):
         invalid_choice_message=_VISIBILITY_MESSAGE,
     )
     consent = BooleanField("The owner may publish this later")
+    credit = RadioField(
+        "How should the organisers credit you?",
+        choices=[
+            SelectChoice(Credit.NAME.value, "By my name"),
+            SelectChoice(Credit.NAME_AND_ORGANISATION.value, "By my name and organisation"),
+            SelectChoice(Credit.ANONYMOUS.value, "Anonymously"),
+        ],
+        default=Credit.NAME.value,
+        validators=[InputRequired(_CREDIT_MESSAGE)],
+        invalid_choice_message=_CREDIT_MESSAGE,
+    )
+    organisation = StringField(
+        "Organisation (for “name and organisation”)",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=120, message="Please keep the organisation to 120 characters or fewer."),
+            single_line,
+            plain_name,
+        ],
+    )
+    notify_author = BooleanField("Tell me by email when my idea goes to the organisers")
+
+    def validate_organisation(self, field) -> None:
+        if self.credit.data == Credit.NAME_AND_ORGANISATION.value and not field.data:
+            raise ValidationError(
+                "Please give your organisation, or choose another way to be credited."
+            )
+
     # Hidden from people by CSS; simple bots fill every field they find.
     nickname = StringField("Leave this field empty")
     started = HiddenField()

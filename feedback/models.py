@@ -1,6 +1,7 @@
 """The stored objects: topics, submissions, owners and the moderation trail."""
 
 import enum
+import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -32,6 +33,14 @@ def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
         length=16,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+class Credit(enum.StrEnum):
+    """How the organisers should credit an author, as the author chose."""
+
+    NAME = "name"
+    NAME_AND_ORGANISATION = "name_org"
+    ANONYMOUS = "anonymous"
 
 
 class Topic(Base):
@@ -83,6 +92,15 @@ class Submission(Base):
     owner_note: Mapped[str | None] = mapped_column(sa.Text)
     # Keyed hash of the client address, so an owner can block it without storing it.
     client_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    credit: Mapped[Credit] = mapped_column(
+        _enum(Credit, "credit"), default=Credit.NAME, server_default=Credit.NAME.value
+    )
+    organisation: Mapped[str | None] = mapped_column(sa.String(120))
+    # "Tell me what happens": one email when the idea goes out in a digest.
+    notify_author: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    author_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hash of what a digest shows of the item; set on every save (see digests.content_hash).
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
     # Only a hash is stored, so a copy of the database does not hand out the authors' links.
     manage_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -91,8 +109,29 @@ class Submission(Base):
 
     topic: Mapped[Topic] = relationship(lazy="joined", innerjoin=True)
 
+    def digest_fingerprint(self) -> str:
+        """A hash of everything a digest shows of this item: a change means "send again"."""
+        parts = (
+            self.title or "",
+            self.body,
+            self.author_name,
+            str(self.credit or Credit.NAME),
+            self.organisation or "",
+            self.website or "",
+            str(self.topic_id),
+            str(self.visibility),
+        )
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
     def __repr__(self) -> str:
         return f"<Submission {self.id} {self.visibility} {self.status}>"
+
+
+@sa.event.listens_for(Submission, "before_insert")
+@sa.event.listens_for(Submission, "before_update")
+def _refresh_content_hash(mapper, connection, item: Submission) -> None:
+    # One place keeps the hash true, whoever changes the item (owner, author, import).
+    item.content_hash = item.digest_fingerprint()
 
 
 class Owner(Base):
@@ -192,3 +231,52 @@ class TrustedAuthor(Base):
     author_name: Mapped[str] = mapped_column(sa.String(80))
     created_by: Mapped[str] = mapped_column(sa.String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Digest(Base):
+    """A digest that went to the organisers: when, to whom, with which options and items."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # "email" when the app sent it, "marked" when an owner sent it some other way.
+    method: Mapped[str] = mapped_column(sa.String(16))
+    recipients: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by: Mapped[str] = mapped_column(sa.String(254))
+    # The options and the header (period, counts) as JSON, so a re-download is identical.
+    options_json: Mapped[str] = mapped_column(sa.Text)
+    header_json: Mapped[str] = mapped_column(sa.Text)
+    item_count: Mapped[int]
+    message_id: Mapped[str] = mapped_column(sa.String(254))
+    send_count: Mapped[int] = mapped_column(default=1)
+    last_sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    items: Mapped[list["DigestItem"]] = relationship(
+        back_populates="digest", order_by="DigestItem.position", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Digest {self.id} {self.item_count} items>"
+
+
+class DigestItem(Base):
+    """One submission as a digest showed it, frozen so the digest can be rebuilt exactly."""
+
+    __tablename__ = "digest_items"
+    __table_args__ = (
+        # The same content never goes out twice, even from two senders at once.
+        sa.UniqueConstraint("submission_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("digests.id", ondelete="CASCADE"), index=True
+    )
+    # A plain number: the record of what was sent outlives the submission.
+    submission_id: Mapped[int] = mapped_column(index=True)
+    position: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    snapshot_json: Mapped[str] = mapped_column(sa.Text)
+
+    digest: Mapped[Digest] = relationship(back_populates="items")

@@ -138,6 +138,7 @@ def set_topic(session: Session, item: Submission, topic: Topic, by: Owner) -> No
         return
     record(session, item, by, "topic", item.topic.slug, topic.slug)
     item.topic = topic
+    item.topic_id = topic.id
 
 
 def set_note(session: Session, item: Submission, note: str | None, by: Owner) -> None:

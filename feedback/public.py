@@ -24,7 +24,7 @@ from wtforms import SelectChoice
 from feedback import antispam, errors, markup, notify, submissions, visibility
 from feedback.db import get_session, paginate
 from feedback.forms import MAX_ITEM_ID, SubmissionForm
-from feedback.models import Status, Visibility
+from feedback.models import Credit, Status, Visibility
 from feedback.ratelimit import limiter
 from feedback.security import secret_page
 from feedback.tokens import client_hash
@@ -187,6 +187,9 @@ def submit():
             body=form.body.data,
             consent_to_publish=form.consent.data,
             client_hash=client_hash(request.remote_addr, current_app.config["SECRET_KEY"]),
+            credit=Credit(form.credit.data),
+            organisation=form.organisation.data,
+            notify_author=form.notify_author.data,
         )
         db = get_session()
         try:

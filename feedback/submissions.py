@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from feedback import moderation
 from feedback.db import utcnow
-from feedback.models import Block, BlockKind, Status, Submission, Topic, Visibility
+from feedback.models import Block, BlockKind, Credit, Status, Submission, Topic, Visibility
 from feedback.tokens import hash_token, new_manage_token
 
 
@@ -38,6 +38,9 @@ class NewIdea:
     title: str | None = None
     consent_to_publish: bool = False
     client_hash: str | None = None
+    credit: Credit = Credit.NAME
+    organisation: str | None = None
+    notify_author: bool = False
 
 
 def _check_blocks(session: Session, idea: NewIdea) -> None:
@@ -93,6 +96,10 @@ def create(
         consent_to_publish=idea.visibility is Visibility.PUBLIC or idea.consent_to_publish,
         manage_token_hash=token_hash,
         client_hash=idea.client_hash,
+        credit=idea.credit,
+        # The organisation only matters when the author wants to be credited with it.
+        organisation=idea.organisation if idea.credit is Credit.NAME_AND_ORGANISATION else None,
+        notify_author=idea.notify_author,
         created_at=now,
         updated_at=now,
         approved_at=now if approve else None,

@@ -165,6 +165,7 @@ def form_data(app: Flask, **overrides) -> dict:
         "title": "A bloggers' corner",
         "body": "Give bloggers a corner with power strips and good Wi-Fi.",
         "visibility": "public",
+        "credit": "name",
         "started": started,
     }
     data.update(overrides)

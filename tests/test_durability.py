@@ -84,6 +84,7 @@ def test_acknowledged_submissions_survive_a_killed_server(app, database_url):
                     "topic": topic,
                     "body": f"Idea {n} that must survive a crash.",
                     "visibility": "private" if n % 2 else "public",
+                    "credit": "name",
                 }
             ).encode()
             try:

@@ -1,0 +1,356 @@
+"""The digest for the organisers: what goes in, in which order, and the ledger of what went.
+
+A digest is a header (period, counts) and entries grouped by topic. It is built either from
+the live submissions (a new digest) or from the snapshots of a sent one (a re-download), and
+the exporters turn either into every format the same way.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from feedback.db import utcnow
+from feedback.models import (
+    Credit,
+    Digest,
+    DigestItem,
+    Status,
+    Submission,
+    Topic,
+    Visibility,
+)
+
+ANONYMOUS = "A reader"
+TITLE_WORDS = 10
+CHUNK = 500  # rows fetched, written or inserted at a time: memory stays flat
+
+
+class DigestError(RuntimeError):
+    """A digest that cannot be made or sent as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the owner chose for a digest."""
+
+    include_private: bool = True
+    anonymise: bool = False
+    since: date | None = None
+    until: date | None = None
+    starred_only: bool = False
+    topics: tuple[str, ...] = ()  # slugs; empty means every topic
+    include_notes: bool = False
+    include_contact: bool = False
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["since"] = self.since.isoformat() if self.since else None
+        data["until"] = self.until.isoformat() if self.until else None
+        data["topics"] = list(self.topics)
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Options":
+        data = json.loads(text)
+        data["since"] = date.fromisoformat(data["since"]) if data["since"] else None
+        data["until"] = date.fromisoformat(data["until"]) if data["until"] else None
+        data["topics"] = tuple(data["topics"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One idea as the organisers read it: credited as its author chose."""
+
+    id: int
+    topic: str
+    topic_slug: str
+    title: str
+    credit: str
+    visibility: str
+    received: str  # ISO date
+    body: str
+    starred: bool = False
+    website: str | None = None
+    email: str | None = None
+    note: str | None = None
+    updated_since: str | None = None  # ISO date of the digest this was sent in before
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the top of a digest says: which conference, which period, how many of what."""
+
+    conference: str
+    period_start: str | None
+    period_end: str | None
+    total: int
+    public: int
+    private: int
+    per_topic: list[tuple[str, int]] = field(default_factory=list)
+    generated: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Header":
+        data = json.loads(text)
+        data["per_topic"] = [tuple(pair) for pair in data["per_topic"]]
+        return cls(**data)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _already_sent():
+    """Items whose current content some earlier digest already carried."""
+    return sa.exists().where(
+        DigestItem.submission_id == Submission.id,
+        DigestItem.content_hash == Submission.content_hash,
+    )
+
+
+def selection(options: Options) -> sa.Select:
+    """The submissions a new digest holds, in digest order (topics as configured)."""
+    shown = (Submission.visibility == Visibility.PUBLIC) & (Submission.status == Status.APPROVED)
+    if options.include_private:
+        shown = shown | (
+            (Submission.visibility == Visibility.PRIVATE)
+            & Submission.status.in_([Status.PENDING, Status.APPROVED])
+        )
+    query = (
+        sa.select(Submission)
+        .join(Topic, Submission.topic_id == Topic.id)
+        .where(shown, ~_already_sent())
+    )
+    if options.starred_only:
+        query = query.where(Submission.starred)
+    if options.since:
+        query = query.where(Submission.created_at >= _day_start(options.since))
+    if options.until:
+        query = query.where(Submission.created_at < _day_start(options.until + timedelta(days=1)))
+    if options.topics:
+        query = query.where(Topic.slug.in_(options.topics))
+    # Within a topic: starred first, then oldest first (votes join this order when they exist).
+    return query.order_by(
+        Topic.position, Topic.id, Submission.starred.desc(), Submission.created_at, Submission.id
+    )
+
+
+def header(session: Session, options: Options, conference: str) -> Header:
+    """Counts and period of a new digest, computed in the database."""
+    inner = selection(options).order_by(None).subquery()
+    rows = session.execute(
+        sa.select(Topic.name, inner.c.visibility, sa.func.count())
+        .join(inner, inner.c.topic_id == Topic.id)
+        .group_by(Topic.position, Topic.id, Topic.name, inner.c.visibility)
+        .order_by(Topic.position, Topic.id)
+    ).all()
+    per_topic: dict[str, int] = {}
+    public = private = 0
+    for topic, visibility, count in rows:
+        per_topic[topic] = per_topic.get(topic, 0) + count
+        if Visibility(visibility) is Visibility.PUBLIC:
+            public += count
+        else:
+            private += count
+    first, last = session.execute(
+        sa.select(sa.func.min(inner.c.created_at), sa.func.max(inner.c.created_at))
+    ).one()
+    start = options.since.isoformat() if options.since else _iso_day(first)
+    end = options.until.isoformat() if options.until else _iso_day(last)
+    return Header(
+        conference=conference,
+        period_start=start,
+        period_end=end,
+        total=public + private,
+        public=public,
+        private=private,
+        per_topic=list(per_topic.items()),
+        generated=utcnow().date().isoformat(),
+    )
+
+
+def _iso_day(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite hands back the raw text for an aggregate
+        return value[:10]
+    return value.date().isoformat()
+
+
+def credit_of(item: Submission, anonymise: bool) -> str:
+    """The credit line the author chose; anonymising all can only make it more anonymous."""
+    if anonymise or item.credit is Credit.ANONYMOUS:
+        return ANONYMOUS
+    if item.credit is Credit.NAME_AND_ORGANISATION and item.organisation:
+        return f"{item.author_name} ({item.organisation})"
+    return item.author_name
+
+
+def title_of(item: Submission) -> str:
+    """The title, or the first words of the body."""
+    if item.title:
+        return item.title
+    words = item.body.split()
+    return " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
+
+
+def entry_of(item: Submission, options: Options, updated_since: str | None) -> Entry:
+    """One submission as this digest shows it."""
+    anonymous = options.anonymise or item.credit is Credit.ANONYMOUS
+    return Entry(
+        id=item.id,
+        topic=item.topic.name,
+        topic_slug=item.topic.slug,
+        title=title_of(item),
+        credit=credit_of(item, options.anonymise),
+        visibility=str(item.visibility),
+        received=item.created_at.date().isoformat(),
+        body=item.body,
+        starred=item.starred,
+        website=None if anonymous else item.website,
+        email=item.email if options.include_contact and not anonymous else None,
+        note=item.owner_note if options.include_notes else None,
+        updated_since=updated_since,
+    )
+
+
+def _last_sent(session: Session, ids: list[int]) -> dict[int, str]:
+    """For each id, the date of the latest digest it went out in (if any)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(DigestItem.submission_id, sa.func.max(Digest.sent_at))
+        .join(Digest, DigestItem.digest_id == Digest.id)
+        .where(DigestItem.submission_id.in_(ids))
+        .group_by(DigestItem.submission_id)
+    ).all()
+    return {item_id: _iso_day(sent) for item_id, sent in rows}
+
+
+def new_entries(session: Session, options: Options) -> Iterator[tuple[Submission, Entry]]:
+    """The entries of a new digest, loaded a chunk at a time.
+
+    The ids are fixed first, so recording the digest while reading it cannot shift the list.
+    """
+    ids = session.scalars(selection(options).with_only_columns(Submission.id)).all()
+    for start in range(0, len(ids), CHUNK):
+        chunk_ids = ids[start : start + CHUNK]
+        loaded = {
+            item.id: item
+            for item in session.scalars(sa.select(Submission).where(Submission.id.in_(chunk_ids)))
+        }
+        sent = _last_sent(session, chunk_ids)
+        for item_id in chunk_ids:
+            item = loaded[item_id]
+            yield item, entry_of(item, options, sent.get(item_id))
+        # Forget the rows already written, so memory does not grow with the digest.
+        for item in loaded.values():
+            session.expunge(item)
+
+
+def sent_entries(session: Session, digest: Digest) -> Iterator[Entry]:
+    """The entries of a sent digest, exactly as they went out."""
+    query = (
+        sa.select(DigestItem.snapshot_json)
+        .where(DigestItem.digest_id == digest.id)
+        .order_by(DigestItem.position)
+    )
+    for snapshot in session.scalars(query.execution_options(yield_per=CHUNK)):
+        yield Entry(**json.loads(snapshot))
+
+
+def record(
+    session: Session,
+    options: Options,
+    head: Header,
+    *,
+    method: str,
+    recipients: list[str],
+    created_by: str,
+    message_id: str,
+) -> Digest:
+    """Record a digest with exactly the items it holds now, so the next one starts after them.
+
+    :raise DigestError: when there is nothing new to send.
+    """
+    digest = Digest(
+        method=method,
+        recipients=", ".join(recipients),
+        created_by=created_by,
+        options_json=options.to_json(),
+        header_json=head.to_json(),
+        item_count=0,
+        message_id=message_id,
+    )
+    session.add(digest)
+    session.flush()
+    position = 0
+    rows = []
+    for item, entry in new_entries(session, options):
+        rows.append(
+            {
+                "digest_id": digest.id,
+                "submission_id": item.id,
+                "position": position,
+                "content_hash": item.content_hash or item.digest_fingerprint(),
+                "snapshot_json": json.dumps(asdict(entry), sort_keys=True),
+            }
+        )
+        position += 1
+        if len(rows) >= CHUNK:
+            session.execute(sa.insert(DigestItem), rows)
+            rows = []
+    if rows:
+        session.execute(sa.insert(DigestItem), rows)
+    if position == 0:
+        raise DigestError("There is nothing new for the organisers since the last digest.")
+    digest.item_count = position
+    return digest
+
+
+def _newest_first() -> sa.Select:
+    return sa.select(Digest).order_by(Digest.sent_at.desc(), Digest.id.desc())
+
+
+def last_digest(session: Session) -> Digest | None:
+    """The most recent digest, or None."""
+    return session.scalars(_newest_first()).first()
+
+
+def list_digests(session: Session) -> list[Digest]:
+    """Every digest, newest first."""
+    return list(session.scalars(_newest_first()))
+
+
+def authors_to_tell(session: Session, digest: Digest) -> list[Submission]:
+    """Authors in this digest who asked to hear what happens and have not been told yet."""
+    ids = sa.select(DigestItem.submission_id).where(DigestItem.digest_id == digest.id)
+    return list(
+        session.scalars(
+            sa.select(Submission).where(
+                Submission.id.in_(ids),
+                Submission.notify_author,
+                Submission.author_told_at.is_(None),
+            )
+        )
+    )
+
+
+def sent_in(session: Session, item: Submission) -> list[Digest]:
+    """The digests an item went out in, oldest first (for its author's manage page)."""
+    return list(
+        session.scalars(
+            sa.select(Digest)
+            .join(DigestItem, DigestItem.digest_id == Digest.id)
+            .where(DigestItem.submission_id == item.id)
+            .order_by(Digest.sent_at)
+        )
+    )
