@@ -13,7 +13,18 @@ csrf = CSRFProtect()
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, CSRF, rate limits, login, pages, errors, commands."""
-    from feedback import auth, cli, config, db, errors, owner, public, ratelimit, security
+    from feedback import (
+        auth,
+        cli,
+        config,
+        db,
+        errors,
+        owner,
+        owner_digests,
+        public,
+        ratelimit,
+        security,
+    )
 
     app = Flask(
         __name__,
@@ -34,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(owner.bp)
+    app.register_blueprint(owner_digests.bp)
     # The submission form checks its own CSRF token so that a failure keeps the reader's text.
     csrf.exempt(public.submit)
     errors.init_app(app)

@@ -1,5 +1,6 @@
 """Command-line tools: `flask db`, `flask topics`, `flask owner`, `flask audit`, demo data."""
 
+import functools
 import sys
 from pathlib import Path
 
@@ -9,14 +10,16 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from feedback import demo, moderation, owners, topics
+from feedback import delivery, demo, digests, exporters, moderation, owners, topics
 from feedback.db import get_session
+from feedback.models import Digest
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
 topics_cli = AppGroup("topics", help="List and add topics.")
 owner_cli = AppGroup("owner", help="Create, list and remove site owners (moderators).")
+digest_cli = AppGroup("digest", help="Build, export and send the digest for the organisers.")
 
 
 def alembic_config() -> Config:
@@ -196,8 +199,165 @@ def _short(value: str | None) -> str:
     return folded if len(folded) <= 60 else folded[:59] + "…"
 
 
+def _digest_options(command):
+    """The options every digest command shares."""
+    day = click.DateTime(formats=["%Y-%m-%d"])
+    for decorator in reversed(
+        [
+            click.option("--since", type=day, help="Only ideas received on or after this day."),
+            click.option("--until", type=day, help="Only ideas received up to this day."),
+            click.option("--no-private", is_flag=True, help="Leave private notes out."),
+            click.option("--anonymise", is_flag=True, help="Credit every author as a reader."),
+            click.option("--starred-only", is_flag=True, help="Only starred ideas."),
+            click.option("--topic", "topics", multiple=True, help="Only this topic (slug)."),
+            click.option("--include-notes", is_flag=True, help="Add the owners' notes."),
+            click.option("--include-contact", is_flag=True, help="Add authors' emails."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def _options(since, until, no_private, anonymise, starred_only, topics, notes, contact):
+    return digests.Options(
+        include_private=not no_private,
+        anonymise=anonymise,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        starred_only=starred_only,
+        topics=tuple(topics),
+        include_notes=notes,
+        include_contact=contact,
+    )
+
+
+def _progress(entries, total: int, enabled: bool):
+    """Entries, with a progress bar on the terminal's error stream for long exports."""
+    if not enabled:
+        yield from entries
+        return
+    with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
+        for entry in entries:
+            yield entry
+            bar.update(1)
+
+
+def _write_export(fmt, out_path, head, entries, options, message) -> None:
+    if fmt == "eml":
+        data = message().as_bytes()
+        if out_path:
+            Path(out_path).write_bytes(data)
+        else:
+            click.get_binary_stream("stdout").write(data)
+        return
+    if out_path:
+        # newline="" keeps the CSV module's CRLF line ends as they are.
+        with open(out_path, "w", encoding="utf-8", newline="") as out:
+            exporters.write(fmt, out, head, entries, options=options)
+    else:
+        exporters.write(fmt, sys.stdout, head, entries, options=options)
+
+
+@digest_cli.command("preview")
+@_digest_options
+def digest_preview(**kwargs) -> None:
+    """Show the next digest as plain text, without recording anything."""
+    session = get_session()
+    options = _options(*_option_values(kwargs))
+    head = digests.header(session, options, current_app.config["CONFERENCE_NAME"])
+    entries = (entry for _item, entry in digests.new_entries(session, options))
+    exporters.write_text(sys.stdout, head, entries)
+
+
+def _option_values(kwargs: dict) -> tuple:
+    return (
+        kwargs["since"],
+        kwargs["until"],
+        kwargs["no_private"],
+        kwargs["anonymise"],
+        kwargs["starred_only"],
+        kwargs["topics"],
+        kwargs["include_notes"],
+        kwargs["include_contact"],
+    )
+
+
+@digest_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(exporters.FORMATS), required=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--digest", "digest_id", type=int, help="Export a sent digest again, as it was.")
+@click.option("--mark-sent", is_flag=True, help="Record the digest as sent to the organisers.")
+@_digest_options
+def digest_export(fmt: str, out_path: str | None, digest_id: int | None, mark_sent: bool, **kw):
+    """Write the next digest (or a sent one) in one format, to a file or standard output."""
+    session = get_session()
+    config = current_app.config
+    if digest_id is not None and mark_sent:
+        raise click.UsageError("--digest exports a digest already sent; drop --mark-sent.")
+    if mark_sent:
+        try:
+            digest = delivery.mark_sent(
+                session, config, _options(*_option_values(kw)), created_by=moderation.COMMAND_LINE
+            )
+        except digests.DigestError as exc:
+            raise click.ClickException(str(exc)) from exc
+        digest_id = digest.id
+    if digest_id is not None:
+        digest = session.get(Digest, digest_id)
+        if digest is None:
+            raise click.ClickException(f"There is no digest {digest_id}; see `flask digest list`.")
+        head = digests.Header.from_json(digest.header_json)
+        options = digests.Options.from_json(digest.options_json)
+        entries = digests.sent_entries(session, digest)
+        message = functools.partial(delivery.digest_message, config, session, digest)
+    else:
+        options = _options(*_option_values(kw))
+        head = digests.header(session, options, config["CONFERENCE_NAME"])
+        entries = (entry for _item, entry in digests.new_entries(session, options))
+        message = functools.partial(delivery.new_message, config, head, entries)
+    show_bar = bool(out_path) and sys.stderr.isatty() and head.total >= 1000
+    _write_export(fmt, out_path, head, _progress(entries, head.total, show_bar), options, message)
+    if out_path:
+        marked = f"; recorded as digest {digest_id}" if mark_sent else ""
+        click.echo(f"Wrote {head.total} ideas as {fmt} to {out_path}{marked}.", err=True)
+
+
+@digest_cli.command("send")
+@click.option("--digest", "digest_id", type=int, help="Send a sent digest again, unchanged.")
+@_digest_options
+def digest_send(digest_id: int | None, **kw) -> None:
+    """Email the next digest to ORGANISER_EMAILS and record it (nothing new: nothing sent)."""
+    session = get_session()
+    config = current_app.config
+    try:
+        if digest_id is not None:
+            digest = session.get(Digest, digest_id)
+            if digest is None:
+                raise click.ClickException(f"There is no digest {digest_id}.")
+            delivery.resend(session, config, digest)
+            click.echo(f"Sent digest {digest.id} again to {digest.recipients}.")
+            return
+        digest = delivery.send(
+            session, config, _options(*_option_values(kw)), created_by=moderation.COMMAND_LINE
+        )
+    except digests.DigestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Sent digest {digest.id} with {digest.item_count} ideas to {digest.recipients}.")
+
+
+@digest_cli.command("list")
+def digest_list() -> None:
+    """List sent digests, newest first."""
+    for digest in digests.list_digests(get_session()):
+        when = digest.sent_at.strftime("%Y-%m-%d %H:%M UTC")
+        how = f"emailed to {digest.recipients}" if digest.method == "email" else "marked as sent"
+        again = f", sent {digest.send_count} times" if digest.send_count > 1 else ""
+        click.echo(f"{digest.id}\t{when}\t{digest.item_count} ideas\t{how}{again}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    app.cli.add_command(digest_cli)
     app.cli.add_command(topics_cli)
     app.cli.add_command(owner_cli)
     app.cli.add_command(demo_data)

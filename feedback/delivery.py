@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from feedback import digests, exporters, mailer
 from feedback.db import utcnow
-from feedback.digests import Digest, DigestError, Header, Options
-from feedback.models import Submission
+from feedback.digests import DigestError, Header, Options
+from feedback.models import Digest, Submission
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,18 @@ def digest_message(config: Mapping, session: Session, digest: Digest, *, fresh_i
         recipients=[r.strip() for r in digest.recipients.split(",") if r.strip()],
         message_id=make_msgid(domain=_domain(config)) if fresh_id else digest.message_id,
         sent_at=utcnow() if fresh_id else digest.sent_at,
+    )
+
+
+def new_message(config: Mapping, head: Header, entries, *, recipients: list[str] | None = None):
+    """A digest not recorded yet as an email (a preview download)."""
+    return exporters.build_eml(
+        head,
+        list(entries),
+        sender=config["MAIL_FROM"],
+        recipients=recipients or list(config["ORGANISER_EMAILS"]),
+        message_id=make_msgid(domain=_domain(config)),
+        sent_at=utcnow(),
     )
 
 

@@ -184,8 +184,12 @@ def write_text(out: TextIO, head: Header, entries: Iterable[Entry]) -> None:
             out.write(_wrap(f"{label}: {value}", "  ") + "\n")
 
 
-def write_html(out: TextIO, head: Header, entries: Iterable[Entry]) -> None:
-    template = _env.get_template("email/digest.html")
+def write_html(
+    out: TextIO, head: Header, entries: Iterable[Entry], fragment: bool = False
+) -> None:
+    """A self-contained page with inline styles (mail clients drop style sheets), or only
+    its body as a fragment for the owner's preview."""
+    template = _env.get_template("email/_digest_body.html" if fragment else "email/digest.html")
     for chunk in template.generate(
         head=head,
         title=subject(head),

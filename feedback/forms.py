@@ -9,6 +9,7 @@ from flask import current_app, has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     HiddenField,
     PasswordField,
@@ -409,3 +410,27 @@ class TopicChoiceForm(FlaskForm):
     """Move an idea to another topic."""
 
     topic = TopicField("Topic", coerce=_topic_id, validators=[InputRequired(TopicField.message)])
+
+
+class DigestOptionsForm(FlaskForm):
+    """The owner's choices for the next digest (query arguments, or hidden fields on POST)."""
+
+    class Meta:
+        # Read from the query string for previews; the app's CSRF check guards every POST.
+        csrf = False
+
+    exclude_private = BooleanField("Leave private notes out")
+    anonymise = BooleanField("Anonymise all authors (“A reader”, no emails or websites)")
+    since = DateField("Received from", validators=[Optional()])
+    until = DateField("Received until", validators=[Optional()])
+    starred_only = BooleanField("Only starred ideas")
+    topics = SelectMultipleField("Topics (none ticked: all)", validate_choice=True)
+    include_notes = BooleanField("Include my internal notes")
+    include_contact = BooleanField("Include authors' email addresses (not for anonymous authors)")
+
+    def validate_until(self, field) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("“Until” must not be before “from”.")
+        for day in (field.data, self.since.data):
+            if day and not 1900 <= day.year <= 9000:
+                raise ValidationError("Dates must be between the years 1900 and 9000.")

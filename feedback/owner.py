@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from feedback import moderation, queue, stats
+from feedback import digests, moderation, queue, stats
 from feedback.auth import login_manager
 from feedback.db import get_session
 from feedback.forms import (
@@ -274,6 +274,9 @@ def dashboard():
         visibilities=list(Visibility),
         topics=stats.by_topic(db),
         chart=stats.chart(stats.per_day(db)),
+        last_digest=digests.last_digest(db),
+        waiting=digests.header(db, digests.Options(), current_app.config["CONFERENCE_NAME"]).total,
+        ago=stats.ago,
     )
 
 

@@ -21,7 +21,7 @@ from flask import (
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from feedback import antispam, errors, markup, notify, submissions, visibility
+from feedback import antispam, digests, errors, markup, notify, submissions, visibility
 from feedback.db import get_session, paginate
 from feedback.forms import MAX_ITEM_ID, SubmissionForm
 from feedback.models import Credit, Status, Visibility
@@ -259,10 +259,11 @@ def manage(token: str):
 
     :raise 404: for a token that matches nothing, with no hint why.
     """
-    item = submissions.get_by_token(get_session(), token)
+    session = get_session()
+    item = submissions.get_by_token(session, token)
     if item is None:
         abort(404)
-    return render_template("public/manage.html", item=item)
+    return render_template("public/manage.html", item=item, sent_in=digests.sent_in(session, item))
 
 
 @bp.get(f"/ideas/<int(max={MAX_ID}):item_id>")

@@ -93,3 +93,13 @@ def chart(counts: dict[date, int], width: int = 600, height: int = 120) -> Chart
             )
         )
     return Chart(bars, width, height, round(slot - 2, 2), peak, sum(counts.values()))
+
+
+def ago(then: datetime, now: datetime | None = None) -> str:
+    """How long ago, in the largest whole unit: "just now", "5 minutes", "3 days"."""
+    seconds = ((now or utcnow()) - then).total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"

@@ -1,0 +1,261 @@
+"""The owner's digest pages: past digests, a new one with a live preview, downloads, sending."""
+
+import functools
+import itertools
+import json
+import tempfile
+from io import StringIO
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectChoice
+
+from feedback import delivery, digests, exporters
+from feedback.db import get_session
+from feedback.forms import ActionForm, DigestOptionsForm
+from feedback.models import Digest
+from feedback.owner import require_owner
+from feedback.public import MAX_ID
+from feedback.security import no_store
+from feedback.topics import list_topics
+
+bp = Blueprint("digests", __name__, url_prefix="/admin/digests")
+bp.before_request(require_owner)
+bp.after_request(no_store)
+
+PREVIEW_LIMIT = 200  # entries shown on a page; downloads hold them all
+
+
+@bp.app_template_filter("fromjson")
+def from_json_filter(text: str):
+    """Parse stored JSON in a template."""
+    return json.loads(text)
+
+
+@bp.app_template_filter("digest_options")
+def digest_options_text(options: dict) -> str:
+    """A digest's options in words."""
+    words = [] if options["include_private"] else ["no private notes"]
+    if options["anonymise"]:
+        words.append("anonymised")
+    if options["starred_only"]:
+        words.append("starred only")
+    if options["since"] or options["until"]:
+        words.append(f"received {options['since'] or '…'} to {options['until'] or '…'}")
+    if options["topics"]:
+        words.append("topics " + ", ".join(f"#{t}" for t in options["topics"]))
+    if options["include_notes"]:
+        words.append("with notes")
+    if options["include_contact"]:
+        words.append("with emails")
+    return (
+        ", ".join(words) or "everything new"
+    )  # entries shown on the preview page; downloads hold them all
+
+
+def _options_form(data: MultiDict) -> DigestOptionsForm:
+    form = DigestOptionsForm(formdata=data)
+    form.topics.choices = [
+        SelectChoice(t.slug, f"#{t.slug} {t.name}") for t in list_topics(get_session())
+    ]
+    return form
+
+
+def _options(form: DigestOptionsForm) -> digests.Options:
+    return digests.Options(
+        include_private=not form.exclude_private.data,
+        anonymise=form.anonymise.data,
+        since=form.since.data,
+        until=form.until.data,
+        starred_only=form.starred_only.data,
+        topics=tuple(form.topics.data or ()),
+        include_notes=form.include_notes.data,
+        include_contact=form.include_contact.data,
+    )
+
+
+def _valid_options(data: MultiDict) -> tuple[DigestOptionsForm, digests.Options]:
+    """The options from the request.
+
+    :raise 400: when a date or topic makes no sense.
+    """
+    form = _options_form(data)
+    if not form.validate():
+        problems = "; ".join(
+            f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items()
+        )
+        abort(400, description=f"Those digest options cannot be used: {problems}")
+    return form, _options(form)
+
+
+@bp.get("/")
+def list_page():
+    """Every digest sent so far, with what it held and downloads."""
+    return render_template("owner/digests.html", digests=digests.list_digests(get_session()))
+
+
+@bp.get("/new")
+def new():
+    """The next digest with the options asked for: counts, a preview, downloads, sending."""
+    form, options = _valid_options(request.args)
+    session = get_session()
+    head = digests.header(session, options, current_app.config["CONFERENCE_NAME"])
+    entries = list(
+        itertools.islice((e for _item, e in digests.new_entries(session, options)), PREVIEW_LIMIT)
+    )
+    return render_template(
+        "owner/digest_new.html",
+        form=form,
+        head=head,
+        preview=_html(head, entries),
+        shown=len(entries),
+        query=request.query_string.decode(),
+        action_form=ActionForm(),
+        formats=exporters.FORMATS,
+        last=digests.last_digest(session),
+        organisers=current_app.config["ORGANISER_EMAILS"],
+    )
+
+
+def _html(head: digests.Header, entries: list[digests.Entry]) -> str:
+    out = StringIO()
+    exporters.write_html(out, head, entries, fragment=True)
+    return out.getvalue()
+
+
+def _download(fmt: str, head, entries, options, message, name: str) -> Response:
+    """Write an export to a spooled file (memory up to 8 MB, then disk) and send it."""
+    if fmt not in exporters.FORMATS:
+        abort(404, description=f"Unknown format; use one of {', '.join(exporters.FORMATS)}.")
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    if fmt == "eml":
+        spool.write(message().as_bytes())
+    else:
+        text = _TextSpool(spool)
+        exporters.write(fmt, text, head, entries, options=options)
+        text.flush()
+    spool.seek(0)
+    return send_file(
+        spool,
+        mimetype=exporters.MEDIA_TYPES[fmt],
+        as_attachment=True,
+        download_name=f"{name}.{fmt}",
+    )
+
+
+class _TextSpool:
+    """A text writer onto a binary spool (UTF-8), without closing it when done."""
+
+    def __init__(self, spool) -> None:
+        self._spool = spool
+
+    def write(self, text: str) -> int:
+        self._spool.write(text.encode("utf-8"))
+        return len(text)
+
+    def flush(self) -> None:
+        self._spool.flush()
+
+
+@bp.get("/new/download.<fmt>")
+def download_new(fmt: str):
+    """Download the next digest, not recorded as sent."""
+    _form, options = _valid_options(request.args)
+    session = get_session()
+    config = current_app.config
+    head = digests.header(session, options, config["CONFERENCE_NAME"])
+    entries = (e for _item, e in digests.new_entries(session, options))
+    message = functools.partial(delivery.new_message, config, head, entries)
+    name = f"digest-draft-{head.generated}"
+    return _download(fmt, head, entries, options, message, name)
+
+
+@bp.post("/new/mark-sent")
+def mark_sent():
+    """Record the next digest as sent (the owner sent it another way)."""
+    _form, options = _valid_options(request.form)
+    session = get_session()
+    try:
+        digest = delivery.mark_sent(
+            session, current_app.config, options, created_by=current_user.email
+        )
+    except digests.DigestError as exc:
+        abort(409, description=str(exc))
+    flash(f"Digest {digest.id} with {digest.item_count} ideas is recorded as sent.")
+    return redirect(url_for("digests.show", digest_id=digest.id), 303)
+
+
+@bp.post("/new/send")
+def send():
+    """Email the next digest to the organisers and record it; a failure records nothing."""
+    _form, options = _valid_options(request.form)
+    session = get_session()
+    try:
+        digest = delivery.send(session, current_app.config, options, created_by=current_user.email)
+    except digests.DigestError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("digests.new", **request.form.to_dict(flat=False)), 303)
+    flash(f"Digest {digest.id} with {digest.item_count} ideas went to {digest.recipients}.")
+    return redirect(url_for("digests.show", digest_id=digest.id), 303)
+
+
+def _digest(digest_id: int) -> Digest:
+    digest = get_session().get(Digest, digest_id)
+    if digest is None:
+        abort(404, description=f"There is no digest {digest_id}.")
+    return digest
+
+
+@bp.get(f"/<int(max={MAX_ID}):digest_id>")
+def show(digest_id: int):
+    """One sent digest: when, to whom, which options, and its content as it went out."""
+    digest = _digest(digest_id)
+    head = digests.Header.from_json(digest.header_json)
+    entries = list(itertools.islice(digests.sent_entries(get_session(), digest), PREVIEW_LIMIT))
+    return render_template(
+        "owner/digest.html",
+        digest=digest,
+        options=digests.Options.from_json(digest.options_json),
+        head=head,
+        preview=_html(head, entries),
+        shown=len(entries),
+        formats=exporters.FORMATS,
+        action_form=ActionForm(),
+    )
+
+
+@bp.get(f"/<int(max={MAX_ID}):digest_id>/download.<fmt>")
+def download(digest_id: int, fmt: str):
+    """Download a sent digest again, identical to the first time."""
+    digest = _digest(digest_id)
+    session = get_session()
+    head = digests.Header.from_json(digest.header_json)
+    options = digests.Options.from_json(digest.options_json)
+    message = functools.partial(delivery.digest_message, current_app.config, session, digest)
+    name = f"digest-{digest.id}-{digest.sent_at.date().isoformat()}"
+    return _download(fmt, head, digests.sent_entries(session, digest), options, message, name)
+
+
+@bp.post(f"/<int(max={MAX_ID}):digest_id>/resend")
+def resend(digest_id: int):
+    """Email a sent digest again, unchanged; no new record."""
+    digest = _digest(digest_id)
+    try:
+        delivery.resend(get_session(), current_app.config, digest)
+    except digests.DigestError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Digest {digest.id} went again to {digest.recipients}.")
+    return redirect(url_for("digests.show", digest_id=digest.id), 303)
