@@ -5,6 +5,7 @@ CSV formula neutralising, JSON by json.dumps, and email headers by the email pac
 """
 
 import csv
+import hashlib
 import json
 import re
 import textwrap
@@ -266,8 +267,11 @@ def build_eml(
     message["Subject"] = " ".join(subject(head).split())
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = message_id
-    message.set_content(text.getvalue())
-    message.add_alternative(html.getvalue(), subtype="html")
+    # Quoted-printable keeps every line 7-bit and short, as any mail server and client wants.
+    message.set_content(text.getvalue(), cte="quoted-printable")
+    message.add_alternative(html.getvalue(), subtype="html", cte="quoted-printable")
+    # A boundary fixed by the Message-ID, so a sent digest downloads byte for byte the same.
+    message.set_boundary("==digest-" + hashlib.sha256(message_id.encode()).hexdigest()[:32])
     return message
 
 

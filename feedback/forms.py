@@ -22,6 +22,7 @@ from wtforms import (
     URLField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from feedback.models import Credit, Visibility
 
@@ -284,8 +285,8 @@ class SubmissionForm(ReaderForm):
     organisation = StringField(
         "Organisation (for “name and organisation”)",
         filters=[_strip],
+        # No Optional(): it would end the checks before validate_organisation runs.
         validators=[
-            Optional(),
             Length(max=120, message="Please keep the organisation to 120 characters or fewer."),
             single_line,
             plain_name,
@@ -424,7 +425,11 @@ class DigestOptionsForm(FlaskForm):
     since = DateField("Received from", validators=[Optional()])
     until = DateField("Received until", validators=[Optional()])
     starred_only = BooleanField("Only starred ideas")
-    topics = SelectMultipleField("Topics (none ticked: all)", validate_choice=True)
+    topics = SelectMultipleField(
+        "Topics (none ticked: all)",
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     include_notes = BooleanField("Include my internal notes")
     include_contact = BooleanField("Include authors' email addresses (not for anonymous authors)")
 

@@ -28,12 +28,22 @@ from feedback.forms import ActionForm, DigestOptionsForm
 from feedback.models import Digest
 from feedback.owner import require_owner
 from feedback.public import MAX_ID
-from feedback.security import no_store
+from feedback.security import CONTENT_SECURITY_POLICY, no_store
 from feedback.topics import list_topics
 
 bp = Blueprint("digests", __name__, url_prefix="/admin/digests")
 bp.before_request(require_owner)
 bp.after_request(no_store)
+
+
+@bp.after_request
+def allow_inline_styles(response: Response) -> Response:
+    """The digest previews are the email's own HTML, styled inline as mail clients need."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+    )
+    return response
+
 
 PREVIEW_LIMIT = 200  # entries shown on a page; downloads hold them all
 

@@ -1,0 +1,457 @@
+"""The digest end to end: what goes in, the ledger across digests, every format, sending."""
+
+import csv
+import io
+import json
+import re
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+import sqlalchemy as sa
+
+from feedback import delivery, digests, exporters
+from feedback.db import get_session, utcnow
+from feedback.models import Credit, Digest, Status, Submission, Visibility
+from tests.conftest import OWNER_EMAIL, add_owner, get_item
+from tests.test_notify import Inbox, _free_port
+
+PUBLIC, PRIVATE = Visibility.PUBLIC, Visibility.PRIVATE
+
+
+def _export(app, fmt: str, options: digests.Options | None = None) -> str:
+    """The next digest in one format, as the CLI and the owner's download write it."""
+    options = options or digests.Options()
+    with app.app_context():
+        session = get_session()
+        head = digests.header(session, options, app.config["CONFERENCE_NAME"])
+        entries = (entry for _item, entry in digests.new_entries(session, options))
+        if fmt == "eml":
+            return delivery.new_message(app.config, head, entries).as_string()
+        out = io.StringIO()
+        exporters.write(fmt, out, head, entries, options=options)
+        return out.getvalue()
+
+
+def _ids(app, options: digests.Options | None = None) -> list[int]:
+    with app.app_context():
+        entries = digests.new_entries(get_session(), options or digests.Options())
+        return [entry.id for _item, entry in entries]
+
+
+def _download(client, url: str) -> bytes:
+    with client.get(url) as response:
+        assert response.status_code == 200, url
+        return response.data
+
+
+def _logged_in(app):
+    from tests.conftest import OWNER_PASSWORD
+
+    add_owner(app)
+    client = app.test_client()
+    client.post("/admin/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
+    return client
+
+
+def _mark(app, options: digests.Options | None = None) -> Digest:
+    with app.app_context():
+        return delivery.mark_sent(
+            get_session(), app.config, options or digests.Options(), created_by=OWNER_EMAIL
+        )
+
+
+def test_default_selection(app, make_submission):
+    expected = {
+        make_submission(visibility=PUBLIC, status=Status.APPROVED),
+        make_submission(visibility=PRIVATE, status=Status.PENDING),
+        make_submission(visibility=PRIVATE, status=Status.APPROVED),
+    }
+    for visibility in (PUBLIC, PRIVATE):
+        for status in (Status.REJECTED, Status.SPAM, Status.WITHDRAWN):
+            make_submission(visibility=visibility, status=status, body="Never in a digest.")
+    make_submission(visibility=PUBLIC, status=Status.PENDING, body="Not approved yet.")
+    assert set(_ids(app)) == expected
+    for fmt in exporters.FORMATS:
+        output = _export(app, fmt)
+        assert "Never in a digest" not in output
+        assert "Not approved yet" not in output
+
+
+def test_three_consecutive_digests_each_hold_only_what_is_new(app, make_submission):
+    first = make_submission(body="In the first digest.")
+    assert _mark(app).item_count == 1
+    assert _ids(app) == []
+    second = make_submission(body="In the second digest.")
+    assert [e for e in _ids(app)] == [second]
+    assert _mark(app).item_count == 1
+
+    third = make_submission(body="In the third digest.")
+    # An item edited after it went out is offered again, flagged.
+    with app.app_context():
+        session = get_session()
+        session.get(Submission, first).body = "In the first digest, then corrected."
+        session.commit()
+    assert sorted(_ids(app)) == sorted([first, third])
+    text = " ".join(_export(app, "txt").split())
+    assert "updated since the digest of" in text
+    assert _mark(app).item_count == 2
+    assert _ids(app) == []
+    with app.app_context():
+        assert get_session().scalar(sa.select(sa.func.count()).select_from(Digest)) == 3
+
+
+def test_nothing_new_is_a_clear_refusal(app, make_submission):
+    make_submission()
+    _mark(app)
+    with pytest.raises(digests.DigestError, match="nothing new"):
+        _mark(app)
+
+
+def test_anonymise_removes_every_name_email_and_website(app, make_submission):
+    make_submission(
+        author_name="Secret Person",
+        email="secret.person@example.org",
+        website="https://secret-site.example.org",
+        credit=Credit.NAME_AND_ORGANISATION,
+        organisation="Secret Org",
+    )
+    make_submission(visibility=PRIVATE, status=Status.PENDING, author_name="Hidden Writer")
+    options = digests.Options(anonymise=True, include_contact=True)
+    for fmt in exporters.FORMATS:
+        output = _export(app, fmt, options)
+        for secret in ("Secret Person", "secret.person", "secret-site", "Secret Org", "Hidden"):
+            assert secret not in output, (fmt, secret)
+        assert "A reader" in output
+
+
+def test_credit_is_as_the_author_chose_in_every_format(app, make_submission):
+    make_submission(
+        author_name="Named Author", credit=Credit.NAME, website="https://named.example"
+    )
+    make_submission(
+        author_name="Org Author", credit=Credit.NAME_AND_ORGANISATION, organisation="Mercy Clinic"
+    )
+    make_submission(
+        author_name="Shy Author",
+        email="shy@example.org",
+        website="https://shy.example",
+        credit=Credit.ANONYMOUS,
+    )
+    # Even asking for contact details never reveals an anonymous author.
+    options = digests.Options(include_contact=True)
+    for fmt in exporters.FORMATS:
+        output = _export(app, fmt, options)
+        assert "Named Author" in output, fmt
+        assert "Org Author (Mercy Clinic)" in output, fmt
+        assert "Shy Author" not in output and "shy@" not in output and "shy.example" not in output
+        assert "A reader" in output, fmt
+
+
+def test_emails_only_with_contact_details_and_notes_only_when_asked(app, make_submission):
+    make_submission(email="reach.me@example.org", owner_note="Owner's private remark XQ.")
+    for fmt in exporters.FORMATS:
+        output = _export(app, fmt)
+        assert "reach.me" not in output, fmt
+        assert "XQ" not in output, fmt
+    options = digests.Options(include_contact=True, include_notes=True)
+    for fmt in exporters.FORMATS:
+        output = _export(app, fmt, options)
+        assert "reach.me@example.org" in output, fmt
+        assert "remark XQ" in output, fmt
+
+
+def test_grouped_by_topic_in_order_starred_first_then_oldest(app, make_submission):
+    with app.app_context():
+        from feedback.models import Topic
+
+        slugs = dict(get_session().execute(sa.select(Topic.slug, Topic.id)).all())
+    now = utcnow()
+    late = make_submission(topic_id=slugs["blog"], created_at=now, body="Blog, newest.")
+    early = make_submission(
+        topic_id=slugs["blog"], created_at=now - timedelta(days=3), body="Blog, oldest."
+    )
+    starred = make_submission(
+        topic_id=slugs["blog"], created_at=now, starred=True, body="Blog, starred."
+    )
+    other = make_submission(topic_id=slugs["other"], created_at=now - timedelta(days=9))
+    social = make_submission(topic_id=slugs["social"], created_at=now - timedelta(days=5))
+    assert _ids(app) == [starred, early, late, social, other]
+    document = json.loads(_export(app, "json"))
+    assert [t["topic"] for t in document["counts"]["per_topic"]] == [
+        "Conference blog",
+        "Social media at the conference",
+        "Other",
+    ]
+
+
+def test_options_narrow_the_digest(app, make_submission):
+    now = utcnow()
+    old = make_submission(created_at=now - timedelta(days=20))
+    private = make_submission(visibility=PRIVATE, status=Status.PENDING, created_at=now)
+    starred = make_submission(starred=True, created_at=now)
+    assert private not in _ids(app, digests.Options(include_private=False))
+    assert _ids(app, digests.Options(starred_only=True)) == [starred]
+    since = (now - timedelta(days=2)).date()
+    assert old not in _ids(app, digests.Options(since=since))
+    until = (now - timedelta(days=10)).date()
+    assert _ids(app, digests.Options(until=until)) == [old]
+    assert _ids(app, digests.Options(topics=("social",))) == []
+
+
+def test_a_sent_digest_downloads_identically_later(app, make_submission):
+    item_id = make_submission(title="As it was", body="Text as it went out.")
+    digest = _mark(app)
+    client = _logged_in(app)
+    url = f"/admin/digests/{digest.id}/download."
+    before = {fmt: _download(client, url + fmt) for fmt in exporters.FORMATS}
+    # The item changes and then disappears; the sent digest does not.
+    with app.app_context():
+        session = get_session()
+        session.get(Submission, item_id).body = "Changed afterwards."
+        session.commit()
+        session.delete(session.get(Submission, item_id))
+        session.commit()
+    for fmt in exporters.FORMATS:
+        again = _download(client, url + fmt)
+        assert again == before[fmt], fmt
+        assert b"Text as it went out" in again.replace(b"=\n", b""), fmt
+
+
+def test_csv_download_has_a_bom_and_parses(app, make_submission, auth, client):
+    make_submission(author_name="Zoë Café", body="=1+1 looks like a formula.")
+    auth.login()
+    with client.get("/admin/digests/new/download.csv") as response:
+        disposition = response.headers["Content-Disposition"]
+        text = response.data.decode("utf-8")
+    assert disposition.startswith("attachment; filename=digest-draft-")
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    assert rows[0]["credit"] == "Zoë Café"
+    assert rows[0]["body"] == "'=1+1 looks like a formula."
+
+
+@pytest.fixture
+def smtp():
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller.port, inbox
+    controller.stop()
+
+
+def _mail_app(make_app, port: int, **extra):
+    return make_app(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        ORGANISER_EMAILS=["organisers@example.org", "Zoë Chair <chair@example.org>"],
+        **extra,
+    )
+
+
+def test_send_by_smtp_records_and_never_sends_the_same_items_twice(make_app, smtp):
+    port, inbox = smtp
+    app = _mail_app(make_app, port)
+    runner = app.test_cli_runner()
+    _seed(app, body="Goes to the organisers.", notify_author=True, email="author@example.org")
+    first = runner.invoke(args=["digest", "send"])
+    assert first.exit_code == 0, first.output
+    assert "Sent digest 1 with 1 ideas" in first.output
+    digest_mail = [m for r, m in inbox.messages if "organisers@example.org" in r]
+    assert len(digest_mail) == 1
+    message = digest_mail[0]
+    assert message["To"].addresses[1].display_name == "Zoë Chair"
+    assert "Goes to the organisers." in message.get_body(("plain",)).get_content()
+    # The author who asked is told once.
+    told = [m for r, m in inbox.messages if r == ["author@example.org"]]
+    assert len(told) == 1
+    assert "was passed to the organisers" in told[0].get_content()
+
+    second = runner.invoke(args=["digest", "send"])
+    assert second.exit_code != 0
+    assert "nothing new" in second.output
+    assert len(inbox.messages) == 2
+    listed = runner.invoke(args=["digest", "list"]).output
+    assert "1 ideas\temailed to organisers@example.org" in listed
+
+    # Re-sending sends the identical content again, and records nothing new.
+    again = runner.invoke(args=["digest", "send", "--digest", "1"])
+    assert again.exit_code == 0, again.output
+    resent = [m for r, m in inbox.messages if "organisers@example.org" in r][-1]
+    assert resent.get_body(("plain",)).get_content() == message.get_body(("plain",)).get_content()
+    with app.app_context():
+        digest = get_session().scalars(sa.select(Digest)).one()
+        assert digest.send_count == 2
+
+
+def _seed(app, **fields) -> int:
+    from feedback import submissions
+    from feedback.models import Topic
+
+    with app.app_context():
+        session = get_session()
+        idea = submissions.NewIdea(
+            visibility=Visibility.PUBLIC,
+            author_name=fields.pop("author_name", "Ann Author"),
+            email=fields.pop("email", "ann@example.org"),
+            topic_id=session.scalar(sa.select(Topic.id)),
+            body=fields.pop("body"),
+            **fields,
+        )
+        item, _token = submissions.create(session, idea, auto_approve_public=True)
+        session.commit()
+        return item.id
+
+
+def test_a_failing_mail_server_leaves_the_digest_unmarked(make_app):
+    app = _mail_app(make_app, _free_port())
+    _seed(app, body="Waiting for a working server.")
+    result = app.test_cli_runner().invoke(args=["digest", "send"])
+    assert result.exit_code != 0
+    assert "The digest was not sent and is not marked as sent." in result.output
+    with app.app_context():
+        assert get_session().scalar(sa.select(sa.func.count()).select_from(Digest)) == 0
+    assert len(_ids(app)) == 1
+
+
+def test_no_organisers_configured_is_a_clear_error(app, make_submission):
+    make_submission()
+    result = app.test_cli_runner().invoke(args=["digest", "send"])
+    assert "No organiser addresses are configured" in result.output
+
+
+@pytest.mark.parametrize("fmt", exporters.FORMATS)
+def test_cli_export_every_format(app, make_submission, tmp_path, fmt):
+    make_submission(body="Exported idea text.")
+    out = tmp_path / f"digest.{fmt}"
+    result = app.test_cli_runner().invoke(
+        args=["digest", "export", "--format", fmt, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    if fmt == "eml":
+        parsed = message_from_bytes(data, policy=policy.default)
+        assert "Exported idea text." in parsed.get_body(("plain",)).get_content()
+    else:
+        assert "Exported idea text." in data.decode("utf-8")
+    # Exporting alone records nothing; the next export holds the same idea.
+    assert len(_ids(app)) == 1
+
+
+def test_cli_export_mark_sent_and_export_again(app, make_submission, tmp_path):
+    make_submission(body="Marked while exported.")
+    runner = app.test_cli_runner()
+    first = tmp_path / "first.md"
+    result = runner.invoke(
+        args=["digest", "export", "--format", "md", "--out", str(first), "--mark-sent"]
+    )
+    assert "recorded as digest 1" in result.output
+    assert _ids(app) == []
+    again = tmp_path / "again.md"
+    runner.invoke(
+        args=["digest", "export", "--format", "md", "--digest", "1", "--out", str(again)]
+    )
+    assert again.read_bytes() == first.read_bytes()
+    bad = runner.invoke(args=["digest", "export", "--format", "md", "--digest", "99"])
+    assert "There is no digest 99" in bad.output
+    wrong = runner.invoke(args=["digest", "export", "--format", "pdf"])
+    assert wrong.exit_code != 0
+
+
+def test_owner_digest_pages(app, make_submission, auth, client):
+    make_submission(body="Preview me, please.")
+    auth.login()
+    assert "No digest yet" in client.get("/admin/digests/").get_data(as_text=True)
+    page = client.get("/admin/digests/new").get_data(as_text=True)
+    assert "1 idea: 1 public, 0 private" in page
+    assert "Preview me, please." in page
+    response = client.post("/admin/digests/new/mark-sent", data={})
+    assert response.status_code == 303
+    listing = client.get("/admin/digests/").get_data(as_text=True)
+    assert "marked as sent by owner@example.org" in listing
+    assert "Nothing new for the organisers" in client.get("/admin/digests/new").get_data(
+        as_text=True
+    )
+    assert client.post("/admin/digests/new/mark-sent", data={}).status_code == 409
+    dashboard = client.get("/admin/dashboard").get_data(as_text=True)
+    assert "The last digest went out" in dashboard
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["since=yesterday", "until=2026-13-01", "since=2026-05-02&until=2026-05-01", "topics=nope"],
+)
+def test_bad_digest_options_are_a_400(auth, client, query):
+    auth.login()
+    response = client.get("/admin/digests/new?" + query)
+    assert response.status_code == 400
+    assert "Those digest options cannot be used" in response.get_data(as_text=True)
+
+
+def test_owner_send_with_a_dead_server_says_so(make_app, make_submission):
+    app = _mail_app(make_app, _free_port())
+    add_owner(app)
+    _seed(app, body="Still waiting.")
+    client = app.test_client()
+    client.post(
+        "/admin/login", data={"email": OWNER_EMAIL, "password": "correct horse battery staple"}
+    )
+    response = client.post("/admin/digests/new/send", data={"anonymise": "y"})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The digest was not sent and is not marked as sent." in page
+    assert 'name="anonymise" type="checkbox" value="y" checked' in page or "checked" in page
+
+
+def test_manage_page_says_when_the_idea_went_out(app, client):
+    from tests.conftest import form_data
+
+    client.post("/ideas", data=form_data(app, visibility="private", credit="anonymous"))
+    link = re.search(
+        r'href="http://localhost(/s/[^"]+)"', client.get("/thanks").get_data(as_text=True)
+    ).group(1)
+    assert "Passed to the organisers" not in client.get(link).get_data(as_text=True)
+    _mark(app)
+    page = client.get(link).get_data(as_text=True)
+    assert "Passed to the organisers on" in page
+    assert "Anonymously" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"credit": "name_org", "organisation": ""}, "Please give your organisation"),
+        ({"credit": "famous"}, "Please choose how the organisers should credit you."),
+        ({"credit": "name_org", "organisation": "<b>Org</b>"}, "can&#39;t contain"),
+        ({"credit": "name_org", "organisation": "o" * 121}, "120 characters or fewer"),
+        ({"credit": "name_org", "organisation": "Org\r\nBcc: x@example.org"}, "single line"),
+    ],
+)
+def test_credit_field_bad_input(app, client, fields, message):
+    from tests.conftest import count_submissions, form_data
+
+    response = client.post("/ideas", data=form_data(app, **fields))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert count_submissions(app) == 0
+
+
+def test_credit_choices_are_stored(app, client):
+    from tests.conftest import form_data
+
+    client.post(
+        "/ideas",
+        data=form_data(app, credit="name_org", organisation="Mercy Clinic", notify_author="y"),
+    )
+    client.post("/ideas", data=form_data(app, credit="name", organisation="Ignored Org"))
+    with app.app_context():
+        rows = get_session().scalars(sa.select(Submission).order_by(Submission.id)).all()
+    assert (rows[0].credit, rows[0].organisation, rows[0].notify_author) == (
+        Credit.NAME_AND_ORGANISATION,
+        "Mercy Clinic",
+        True,
+    )
+    assert (rows[1].credit, rows[1].organisation) == (Credit.NAME, None)
+    assert get_item(app, rows[0].id).content_hash == rows[0].digest_fingerprint()
