@@ -39,3 +39,7 @@ NOTIFY_NEW = False  # True mails every owner about each new idea
 # MAIL_USERNAME = "ideas@example.org"
 # MAIL_PASSWORD = "..."
 MAIL_FROM = "Conference Ideas <ideas@example.org>"
+
+# Digests
+ORGANISER_EMAILS = []  # e.g. ["blog-team@conference.example.org"]
+PUBLIC_URL = "https://ideas.example.org"  # links in emails

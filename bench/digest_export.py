@@ -1,0 +1,66 @@
+"""Time and peak memory of `flask digest export` in every format, with N ideas stored.
+
+    .venv/bin/python bench/digest_export.py --counts 10000 100000
+
+Each export runs as its own process (the real command line), so its peak resident memory
+(ru_maxrss from wait4) is measured alone. The database is a fresh SQLite file per count.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.front_page import fill  # noqa: E402
+from feedback.exporters import FORMATS  # noqa: E402
+
+
+def run_export(database_url: str, fmt: str, out: Path) -> tuple[float, float, int]:
+    """Seconds, peak MiB and output bytes of one export."""
+    env = {**os.environ, "DATABASE_URL": database_url, "FEEDBACK_TESTING": "true"}
+    flask = Path(sys.executable).parent / "flask"
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        [str(flask), "digest", "export", "--format", fmt, "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"export {fmt} failed")
+    return seconds, usage.ru_maxrss / 1024, out.stat().st_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[10_000, 100_000])
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = f"sqlite:///{tmp}/empty.sqlite"
+        fill(empty, 0)
+        baseline = run_export(empty, "md", Path(tmp) / "b.md")
+        for count in args.counts:
+            url = f"sqlite:///{tmp}/bench-{count}.sqlite"
+            fill(url, count)
+            for fmt in FORMATS:
+                seconds, peak, size = run_export(url, fmt, Path(tmp) / f"out.{fmt}")
+                rows.append((count, fmt, seconds, peak, size))
+    print(f"\nEmpty digest: {baseline[0]:.2f} s, {baseline[1]:.0f} MiB (process start-up)\n")
+    print("| ideas stored | format | seconds | peak MiB | output MB |")
+    print("|---:|---|---:|---:|---:|")
+    for count, fmt, seconds, peak, size in rows:
+        print(f"| {count:,} | {fmt} | {seconds:.2f} | {peak:.0f} | {size / 1e6:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
