@@ -14,6 +14,7 @@ csrf = CSRFProtect()
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, CSRF, rate limits, login, pages, errors, commands."""
     from feedback import (
+        api,
         auth,
         cli,
         config,
@@ -44,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(owner.bp)
     app.register_blueprint(owner_digests.bp)
     # The submission form checks its own CSRF token so that a failure keeps the reader's text.

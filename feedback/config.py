@@ -31,6 +31,9 @@ DEFAULTS: dict = {
     "HANDLE_PROFILE_URL": "https://x.com/{handle}",
     "RATELIMIT_ENABLED": True,
     "SUBMIT_RATE_LIMIT": "5 per minute; 50 per hour",
+    "VOTE_RATE_LIMIT": "30 per minute; 300 per hour",
+    # +1s one idea may get from one network address (an office or a conference Wi-Fi).
+    "VOTES_PER_ADDRESS": 5,
     "TRUSTED_PROXIES": 0,
     "TRUST_APPROVED_AUTHORS": True,
     "LOGIN_MAX_FAILURES": 5,

@@ -65,6 +65,10 @@ class Submission(Base):
         sa.Index("ix_submissions_queue", "status", "created_at", "id"),
         sa.Index("ix_submissions_created", "created_at", "id"),
         sa.Index("ix_submissions_topic_time", "topic_id", "created_at", "id"),
+        # Serves the public list sorted by +1s.
+        sa.Index(
+            "ix_submissions_public_top", "status", "visibility", "vote_count", "created_at", "id"
+        ),
         # Few items are starred: a partial index finds them without reading the rest.
         sa.Index(
             "ix_submissions_starred",
@@ -99,8 +103,10 @@ class Submission(Base):
     # "Tell me what happens": one email when the idea goes out in a digest.
     notify_author: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     author_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Hash of what a digest shows of the item; set on every save (see digests.content_hash).
+    # Hash of what a digest shows of the item; set on every save (digest_fingerprint).
     content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # Kept equal to the item's Vote rows: raised in the same transaction as each insert.
+    vote_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # Only a hash is stored, so a copy of the database does not hand out the authors' links.
     manage_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -280,3 +286,17 @@ class DigestItem(Base):
     snapshot_json: Mapped[str] = mapped_column(sa.Text)
 
     digest: Mapped[Digest] = relationship(back_populates="items")
+
+
+class Vote(Base):
+    """One reader's +1 on a public idea."""
+
+    __tablename__ = "votes"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "voter_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
+    # Keyed hashes: the browser's signed voter id, and the client's network address.
+    voter_hash: Mapped[str] = mapped_column(sa.String(64))
+    address_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

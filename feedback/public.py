@@ -2,7 +2,9 @@
 
 import functools
 import logging
+import secrets
 import time
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
@@ -10,6 +12,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     jsonify,
     make_response,
     redirect,
@@ -18,15 +21,26 @@ from flask import (
     session,
     url_for,
 )
+from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from feedback import antispam, digests, errors, markup, notify, submissions, visibility
-from feedback.db import get_session, paginate
+from feedback import (
+    antispam,
+    digests,
+    errors,
+    feed,
+    markup,
+    notify,
+    submissions,
+    visibility,
+    votes,
+)
+from feedback.db import get_session, paginate, utcnow
 from feedback.forms import MAX_ITEM_ID, SubmissionForm
-from feedback.models import Credit, Status, Visibility
+from feedback.models import Credit, Status, Topic, Visibility
 from feedback.ratelimit import limiter
-from feedback.security import secret_page
+from feedback.security import local_path, secret_page
 from feedback.tokens import client_hash
 from feedback.topics import list_topics
 
@@ -42,6 +56,7 @@ def _thanks_url() -> str:
     return url_for("public.thanks", _anchor="main")
 
 
+FEED_SIZE = 50
 # The session key under which the thank-you page finds the author's manage token.
 _THANKS_KEY = "thanks"
 
@@ -96,26 +111,46 @@ def page_number() -> int:
     return int(raw)
 
 
-def _sort_order() -> str:
-    """The ``sort`` query argument; newest first is the only order so far.
+def sort_order() -> str:
+    """The ``sort`` query argument: "new" (the default) or "top".
 
     :raise 400: for an unknown order.
     """
     sort = request.args.get("sort", "new")
-    if sort != "new":
-        abort(400, description="Unknown sort order; use sort=new.")
+    if sort not in visibility.SORTS:
+        abort(400, description="Unknown sort order; use sort=new or sort=top.")
     return sort
 
 
-def _render_index(form: SubmissionForm, status: int = 200):
+def _public_page(topic: Topic | None = None):
+    """One page of public ideas (SQL pagination), with which of them this browser +1'd.
+
+    :raise 404: for a page past the last.
+    """
     number = page_number()
-    _sort_order()
-    page = paginate(
-        get_session(), visibility.public_submissions(), number, current_app.config["PER_PAGE"]
-    )
+    sort = sort_order()
+    session = get_session()
+    query = visibility.public_submissions(sort, topic)
+    page = paginate(session, query, number, current_app.config["PER_PAGE"])
     if number > 1 and not page.items:
         abort(404, description="There are no ideas on this page.")
-    return render_template("public/index.html", form=form, page=page), status
+    voted = votes.has_voted(session, [item.id for item in page.items], _voter_hash())
+    return page, sort, voted
+
+
+def _render_index(form: SubmissionForm, status: int = 200):
+    page, sort, voted = _public_page()
+    return (
+        render_template(
+            "public/index.html",
+            form=form,
+            page=page,
+            sort=sort,
+            voted=voted,
+            topics=list_topics(get_session()),
+        ),
+        status,
+    )
 
 
 def _new_form() -> SubmissionForm:
@@ -272,10 +307,123 @@ def idea(item_id: int):
 
     :raise 404: when it does not exist or is not public.
     """
-    item = visibility.get_public(get_session(), item_id)
+    session = get_session()
+    item = visibility.get_public(session, item_id)
     if item is None:
         abort(404)
-    return render_template("public/idea.html", item=item)
+    voted = votes.has_voted(session, [item.id], _voter_hash())
+    return render_template("public/idea.html", item=item, voted=voted)
+
+
+@bp.get("/topics/<slug>")
+def topic(slug: str):
+    """One topic's public ideas, paginated and sorted like the front page.
+
+    :raise 404: for an unknown topic.
+    """
+    found = get_session().scalar(sa.select(Topic).where(Topic.slug == slug))
+    if found is None:
+        abort(404, description="There is no such topic.")
+    page, sort, voted = _public_page(found)
+    return render_template("public/topic.html", topic=found, page=page, sort=sort, voted=voted)
+
+
+# A browser's voter id lives in this signed cookie; only its keyed hash is stored.
+VOTER_COOKIE = "voter"
+_VOTER_SALT = "feedback.voter"
+
+
+def _voter_id() -> str | None:
+    raw = request.cookies.get(VOTER_COOKIE)
+    if not raw:
+        return None
+    try:
+        return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_VOTER_SALT).loads(raw)
+    except BadSignature:
+        return None
+
+
+def _voter_hash() -> str | None:
+    voter = _voter_id()
+    return client_hash(f"voter:{voter}", current_app.config["SECRET_KEY"]) if voter else None
+
+
+@bp.post(f"/ideas/<int(max={MAX_ID}):item_id>/vote")
+@limiter.limit(lambda: current_app.config["VOTE_RATE_LIMIT"])
+def vote(item_id: int):
+    """Give a public idea a +1 ("me too"), once per browser.
+
+    :raise 404: when the idea is not public.
+    """
+    session = get_session()
+    item = visibility.get_public(session, item_id)
+    if item is None:
+        abort(404)
+    voter = _voter_id() or secrets.token_urlsafe(16)
+    voter_hash = client_hash(f"voter:{voter}", current_app.config["SECRET_KEY"])
+    address = client_hash(request.remote_addr, current_app.config["SECRET_KEY"])
+    try:
+        count = votes.cast(
+            session, item, voter_hash, address, current_app.config["VOTES_PER_ADDRESS"]
+        )
+    except votes.VoteRefused as exc:
+        session.rollback()
+        flash(str(exc))
+    else:
+        session.commit()
+        flash(f"Thanks for your +1: this idea now has {count}.")
+    back = local_path(request.form.get("back")) or url_for("public.idea", item_id=item_id)
+    response = redirect(back, 303)
+    signed = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_VOTER_SALT).dumps(voter)
+    response.set_cookie(
+        VOTER_COOKIE, signed, max_age=3 * 365 * 86400, httponly=True, samesite="Lax"
+    )
+    return response
+
+
+def _feed_response(items, title: str, feed_url: str, page_url: str):
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    items = list(items)
+    updated = max((i.approved_at or i.created_at for i in items), default=None) or utcnow()
+    body = feed.atom_feed(
+        items,
+        title=title,
+        feed_url=base + feed_url,
+        page_url=base + page_url,
+        idea_url=lambda item: base + url_for("public.idea", item_id=item.id),
+        feed_id=f"tag:{urlsplit(base).hostname or 'localhost'},2026:{feed_url}",
+        updated=updated,
+    )
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.get("/feed.atom")
+def site_feed():
+    """The newest public ideas as an Atom feed."""
+    query = visibility.public_submissions().limit(FEED_SIZE)
+    items = get_session().scalars(query)
+    name = current_app.config["CONFERENCE_NAME"]
+    return _feed_response(items, f"Ideas for {name}", url_for("public.site_feed"), "/")
+
+
+@bp.get("/topics/<slug>/feed.atom")
+def topic_feed(slug: str):
+    """One topic's newest public ideas as an Atom feed.
+
+    :raise 404: for an unknown topic.
+    """
+    session = get_session()
+    found = session.scalar(sa.select(Topic).where(Topic.slug == slug))
+    if found is None:
+        abort(404, description="There is no such topic.")
+    items = session.scalars(visibility.public_submissions(topic=found).limit(FEED_SIZE))
+    name = current_app.config["CONFERENCE_NAME"]
+    return _feed_response(
+        items,
+        f"Ideas for {name}: #{found.slug}",
+        url_for("public.topic_feed", slug=found.slug),
+        url_for("public.topic", slug=found.slug),
+    )
 
 
 @bp.get("/healthz")

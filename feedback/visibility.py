@@ -3,16 +3,27 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from feedback.models import Status, Submission, Visibility
+from feedback.models import Status, Submission, Topic, Visibility
+
+SORTS = ("new", "top")
 
 
-def public_submissions() -> sa.Select[tuple[Submission]]:
-    """Select the submissions anyone may see: public and approved, newest first."""
-    return (
-        sa.select(Submission)
-        .where(Submission.status == Status.APPROVED, Submission.visibility == Visibility.PUBLIC)
-        .order_by(Submission.created_at.desc(), Submission.id.desc())
+def public_submissions(sort: str = "new", topic: Topic | None = None) -> sa.Select:
+    """Select the submissions anyone may see: public and approved.
+
+    ``sort`` is "new" (newest first) or "top" (most +1s first, then newest); ``topic``
+    narrows to one topic. Every public page, feed and API response starts here.
+    """
+    query = sa.select(Submission).where(
+        Submission.status == Status.APPROVED, Submission.visibility == Visibility.PUBLIC
     )
+    if topic is not None:
+        query = query.where(Submission.topic_id == topic.id)
+    if sort == "top":
+        return query.order_by(
+            Submission.vote_count.desc(), Submission.created_at.desc(), Submission.id.desc()
+        )
+    return query.order_by(Submission.created_at.desc(), Submission.id.desc())
 
 
 def is_public(item: Submission) -> bool:

@@ -1,0 +1,79 @@
+"""The read-only public JSON API: public, approved ideas only, with an allow-list of fields."""
+
+import hashlib
+import json
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, request, url_for
+
+from feedback import visibility
+from feedback.db import get_session
+from feedback.markup import paragraphs, profile_url
+from feedback.models import Submission, Topic
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_LIMIT = 100
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, str(default))
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 10 or not low <= int(raw) <= high:
+        abort(400, description=f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def _public_fields(item: Submission) -> dict:
+    """What the API shows of an idea; nothing else ever leaves (no email, no notes)."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    return {
+        "id": item.id,
+        "url": base + url_for("public.idea", item_id=item.id),
+        "title": item.title,
+        "author": item.author_name,
+        "author_url": _profile(item.website),
+        "topic": {"slug": item.topic.slug, "name": item.topic.name},
+        "created": item.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "body": item.body,
+        "body_html": str(paragraphs(item.body)),
+        "votes": item.vote_count,
+    }
+
+
+def _profile(website: str | None) -> str | None:
+    return profile_url(website, current_app.config["HANDLE_PROFILE_URL"])
+
+
+@bp.get("/ideas")
+def ideas():
+    """Public ideas with an id above ``after``, oldest first, at most ``limit``.
+
+    Poll with the highest id seen as ``after``; an unchanged answer is a 304 when the
+    client sends the last ETag back in If-None-Match.
+    """
+    after = _whole_number("after", 0, 0, 2**31 - 1)
+    limit = _whole_number("limit", 20, 1, MAX_LIMIT)
+    query = (
+        visibility.public_submissions()
+        .where(Submission.id > after)
+        .order_by(None)
+        .order_by(Submission.id)
+    )
+    slug = request.args.get("topic")
+    if slug is not None:
+        topic = get_session().scalar(sa.select(Topic).where(Topic.slug == slug))
+        if topic is None:
+            abort(404, description="There is no such topic.")
+        query = query.where(Submission.topic_id == topic.id)
+    rows = get_session().scalars(query.limit(limit + 1)).all()
+    items = [_public_fields(item) for item in rows[:limit]]
+    document = {"ideas": items, "count": len(items), "more": len(rows) > limit}
+    if document["more"]:
+        document["next"] = url_for(
+            "api.ideas", after=items[-1]["id"], limit=limit, topic=slug, _external=False
+        )
+    body = json.dumps(document, ensure_ascii=False, sort_keys=True)
+    response = Response(body, mimetype="application/json")
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
+    response.headers["Cache-Control"] = "no-cache"
+    return response.make_conditional(request)

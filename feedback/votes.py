@@ -1,0 +1,55 @@
+"""Readers' +1s: one per browser, a few per network address, counted exactly."""
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from feedback.models import Submission, Vote
+
+
+class VoteRefused(ValueError):
+    """A +1 that does not count; the message says why."""
+
+
+def cast(
+    session: Session, item: Submission, voter_hash: str, address_hash: str, per_address: int
+) -> int:
+    """Record a +1 and return the new count (the caller commits, or rolls back on refusal).
+
+    :raise VoteRefused: for a second +1 from the same browser, or too many from one address.
+    """
+    from_address = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Vote)
+        .where(Vote.submission_id == item.id, Vote.address_hash == address_hash)
+    )
+    if from_address >= per_address:
+        raise VoteRefused("This idea already has several +1s from your network.")
+    try:
+        with session.begin_nested():
+            session.add(
+                Vote(submission_id=item.id, voter_hash=voter_hash, address_hash=address_hash)
+            )
+            session.flush()
+    except IntegrityError:
+        raise VoteRefused("You have already given this idea a +1.") from None
+    # An atomic increment, so concurrent +1s each count once.
+    session.execute(
+        sa.update(Submission)
+        .where(Submission.id == item.id)
+        .values(vote_count=Submission.vote_count + 1)
+    )
+    return session.scalar(sa.select(Submission.vote_count).where(Submission.id == item.id))
+
+
+def has_voted(session: Session, item_ids: list[int], voter_hash: str | None) -> set[int]:
+    """Which of these ideas this browser already gave a +1."""
+    if not voter_hash or not item_ids:
+        return set()
+    return set(
+        session.scalars(
+            sa.select(Vote.submission_id).where(
+                Vote.submission_id.in_(item_ids), Vote.voter_hash == voter_hash
+            )
+        )
+    )
