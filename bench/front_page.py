@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from feedback import create_app  # noqa: E402
 from feedback.cli import upgrade_database  # noqa: E402
 from feedback.db import Base, get_engine  # noqa: E402
-from feedback.models import Submission, Topic  # noqa: E402
+from feedback.models import Submission, Topic, fingerprint  # noqa: E402
 
 STATUSES = ["approved"] * 8 + ["pending", "rejected"]
 
@@ -66,6 +66,17 @@ def fill(database_url: str, count: int) -> None:
                         "created_at": created,
                         "updated_at": created,
                     }
+                )
+                row = rows[-1]
+                row["content_hash"] = fingerprint(
+                    row["title"],
+                    row["body"],
+                    row["author_name"],
+                    "name",
+                    None,
+                    row["website"],
+                    row["topic_id"],
+                    row["visibility"],
                 )
                 if len(rows) == 5000:
                     conn.execute(sa.insert(Submission), rows)

@@ -11,7 +11,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from feedback import delivery, demo, digests, exporters, moderation, owners, topics
+from feedback import topics as topics_module
 from feedback.db import get_session
+from feedback.forms import MAX_ITEM_ID
 from feedback.models import Digest
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -219,11 +221,25 @@ def _digest_options(command):
 
 
 def _options(since, until, no_private, anonymise, starred_only, topics, notes, contact):
+    """The digest options from the command line, checked like the owner's form checks them."""
+    since, until = since.date() if since else None, until.date() if until else None
+    for day in (since, until):
+        if day and not 1900 <= day.year <= 9000:
+            raise click.BadParameter("dates must be between the years 1900 and 9000.")
+    if since and until and since > until:
+        raise click.BadParameter("--since must not be later than --until.")
+    known = {topic.slug for topic in topics_module.list_topics(get_session())}
+    unknown = sorted(set(topics) - known)
+    if unknown:
+        raise click.BadParameter(
+            f"no topic {', '.join(unknown)}; known: {', '.join(sorted(known))}.",
+            param_hint="--topic",
+        )
     return digests.Options(
         include_private=not no_private,
         anonymise=anonymise,
-        since=since.date() if since else None,
-        until=until.date() if until else None,
+        since=since,
+        until=until,
         starred_only=starred_only,
         topics=tuple(topics),
         include_notes=notes,
@@ -282,10 +298,13 @@ def _option_values(kwargs: dict) -> tuple:
     )
 
 
+_DIGEST_ID = click.IntRange(1, MAX_ITEM_ID)
+
+
 @digest_cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(exporters.FORMATS), required=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="File to write.")
-@click.option("--digest", "digest_id", type=int, help="Export a sent digest again, as it was.")
+@click.option("--digest", "digest_id", type=_DIGEST_ID, help="Export a sent digest again.")
 @click.option("--mark-sent", is_flag=True, help="Record the digest as sent to the organisers.")
 @_digest_options
 def digest_export(fmt: str, out_path: str | None, digest_id: int | None, mark_sent: bool, **kw):
@@ -294,14 +313,14 @@ def digest_export(fmt: str, out_path: str | None, digest_id: int | None, mark_se
     config = current_app.config
     if digest_id is not None and mark_sent:
         raise click.UsageError("--digest exports a digest already sent; drop --mark-sent.")
+    if mark_sent and not out_path:
+        raise click.UsageError(
+            "--mark-sent needs --out, so the digest is written before it counts."
+        )
+    options = _options(*_option_values(kw))
     if mark_sent:
-        try:
-            digest = delivery.mark_sent(
-                session, config, _options(*_option_values(kw)), created_by=moderation.COMMAND_LINE
-            )
-        except digests.DigestError as exc:
-            raise click.ClickException(str(exc)) from exc
-        digest_id = digest.id
+        _export_and_mark(session, config, fmt, Path(out_path), options)
+        return
     if digest_id is not None:
         digest = session.get(Digest, digest_id)
         if digest is None:
@@ -311,19 +330,47 @@ def digest_export(fmt: str, out_path: str | None, digest_id: int | None, mark_se
         entries = digests.sent_entries(session, digest)
         message = functools.partial(delivery.digest_message, config, session, digest)
     else:
-        options = _options(*_option_values(kw))
         head = digests.header(session, options, config["CONFERENCE_NAME"])
         entries = (entry for _item, entry in digests.new_entries(session, options))
         message = functools.partial(delivery.new_message, config, head, entries)
     show_bar = bool(out_path) and sys.stderr.isatty() and head.total >= 1000
     _write_export(fmt, out_path, head, _progress(entries, head.total, show_bar), options, message)
     if out_path:
-        marked = f"; recorded as digest {digest_id}" if mark_sent else ""
-        click.echo(f"Wrote {head.total} ideas as {fmt} to {out_path}{marked}.", err=True)
+        click.echo(f"Wrote {head.total} ideas as {fmt} to {out_path}.", err=True)
+
+
+def _export_and_mark(session, config, fmt: str, out: Path, options) -> None:
+    """Record the digest, write it from what was recorded, and only then let it count.
+
+    If writing fails (a missing folder, a full disk), nothing is recorded.
+    """
+    try:
+        digest = delivery.mark_sent(session, config, options, created_by=moderation.COMMAND_LINE)
+    except digests.DigestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    head = digests.Header.from_json(digest.header_json)
+    partial = out.with_name(out.name + ".partial")
+    try:
+        entries = digests.sent_entries(session, digest)
+        message = functools.partial(delivery.digest_message, config, session, digest)
+        show_bar = sys.stderr.isatty() and head.total >= 1000
+        _write_export(
+            fmt, str(partial), head, _progress(entries, head.total, show_bar), options, message
+        )
+    except OSError as exc:
+        session.rollback()
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"Could not write {out}: {exc}. Nothing was recorded.") from exc
+    session.commit()
+    partial.replace(out)
+    delivery.tell_authors(session, config)
+    click.echo(
+        f"Wrote {head.total} ideas as {fmt} to {out}; recorded as digest {digest.id}.", err=True
+    )
 
 
 @digest_cli.command("send")
-@click.option("--digest", "digest_id", type=int, help="Send a sent digest again, unchanged.")
+@click.option("--digest", "digest_id", type=_DIGEST_ID, help="Send a sent digest again.")
 @_digest_options
 def digest_send(digest_id: int | None, **kw) -> None:
     """Email the next digest to ORGANISER_EMAILS and record it (nothing new: nothing sent)."""
@@ -350,7 +397,11 @@ def digest_list() -> None:
     """List sent digests, newest first."""
     for digest in digests.list_digests(get_session()):
         when = digest.sent_at.strftime("%Y-%m-%d %H:%M UTC")
-        how = f"emailed to {digest.recipients}" if digest.method == "email" else "marked as sent"
+        how = {
+            "email": f"emailed to {digest.recipients}",
+            "marked": "marked as sent",
+            digests.SENDING: "SENDING NEVER FINISHED: send it again or discard it",
+        }[digest.method]
         again = f", sent {digest.send_count} times" if digest.send_count > 1 else ""
         click.echo(f"{digest.id}\t{when}\t{digest.item_count} ideas\t{how}{again}")
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from feedback import digests, exporters, mailer
 from feedback.db import utcnow
-from feedback.digests import DigestError, Header, Options
+from feedback.digests import SENDING, DigestError, Header, Options
 from feedback.models import Digest, Submission
 
 log = logging.getLogger(__name__)
@@ -16,19 +16,6 @@ log = logging.getLogger(__name__)
 
 def _domain(config: Mapping) -> str | None:
     return config["MAIL_FROM"].rpartition("@")[2].strip("> ") or None
-
-
-def digest_message(config: Mapping, session: Session, digest: Digest, *, fresh_id: bool = False):
-    """A sent digest as an email, rebuilt from what it held (identical on every download)."""
-    head = Header.from_json(digest.header_json)
-    return exporters.build_eml(
-        head,
-        list(digests.sent_entries(session, digest)),
-        sender=config["MAIL_FROM"],
-        recipients=[r.strip() for r in digest.recipients.split(",") if r.strip()],
-        message_id=make_msgid(domain=_domain(config)) if fresh_id else digest.message_id,
-        sent_at=utcnow() if fresh_id else digest.sent_at,
-    )
 
 
 def new_message(config: Mapping, head: Header, entries, *, recipients: list[str] | None = None):
@@ -43,97 +30,155 @@ def new_message(config: Mapping, head: Header, entries, *, recipients: list[str]
     )
 
 
-def mark_sent(session: Session, config: Mapping, options: Options, *, created_by: str) -> Digest:
-    """Record a digest the owner sent some other way; the next one starts after it.
+def digest_message(config: Mapping, session: Session, digest: Digest, *, fresh_id: bool = False):
+    """A recorded digest as an email, rebuilt from what it held (identical on every download)."""
+    head = Header.from_json(digest.header_json)
+    return exporters.build_eml(
+        head,
+        list(digests.sent_entries(session, digest)),
+        sender=config["MAIL_FROM"],
+        recipients=[r.strip() for r in digest.recipients.split(",") if r.strip()],
+        message_id=make_msgid(domain=_domain(config)) if fresh_id else digest.message_id,
+        sent_at=utcnow() if fresh_id else digest.sent_at,
+    )
 
-    :raise DigestError: when there is nothing new.
+
+def _check_unchanged(session: Session, options: Options, expected: str | None) -> None:
+    if expected is not None and digests.selection_fingerprint(session, options) != expected:
+        raise DigestError(
+            "Ideas arrived or changed since you looked at the preview. Look at it again, then "
+            "send what you see."
+        )
+
+
+def mark_sent(
+    session: Session,
+    config: Mapping,
+    options: Options,
+    *,
+    created_by: str,
+    expected: str | None = None,
+) -> Digest:
+    """Record a digest the owner sent some other way; the caller commits, then tells authors.
+
+    :raise DigestError: when there is nothing new or the selection changed since the preview.
     """
-    head = digests.header(session, options, config["CONFERENCE_NAME"])
-    if head.total == 0:
-        raise DigestError("There is nothing new for the organisers since the last digest.")
-    digest = digests.record(
+    _check_unchanged(session, options, expected)
+    return digests.record(
         session,
         options,
-        head,
+        config["CONFERENCE_NAME"],
         method="marked",
         recipients=[],
         created_by=created_by,
         message_id=make_msgid(domain=_domain(config)),
     )
-    session.commit()
-    tell_authors(session, config, digest)
-    return digest
 
 
-def send(session: Session, config: Mapping, options: Options, *, created_by: str) -> Digest:
+def send(
+    session: Session,
+    config: Mapping,
+    options: Options,
+    *,
+    created_by: str,
+    expected: str | None = None,
+) -> Digest:
     """Email a new digest to the organisers and record it; a failure records nothing.
 
-    :raise DigestError: when there is nothing new, no organiser address, or sending failed.
+    Sending spans transactions on purpose: the items are claimed (committed as "sending")
+    before the mail server is contacted, so no reader's submission waits on the mail server,
+    and two senders cannot claim the same items. Any failure removes the claim again; a
+    process killed meanwhile leaves a "sending" digest that the owner sends again or discards.
+
+    :raise DigestError: nothing new, no organiser address, a changed selection, or a failure.
     """
     recipients = list(config["ORGANISER_EMAILS"])
     if not recipients:
         raise DigestError("No organiser addresses are configured (set ORGANISER_EMAILS).")
-    head = digests.header(session, options, config["CONFERENCE_NAME"])
-    if head.total == 0:
-        raise DigestError("There is nothing new for the organisers since the last digest.")
+    _check_unchanged(session, options, expected)
     digest = digests.record(
         session,
         options,
-        head,
-        method="email",
+        config["CONFERENCE_NAME"],
+        method=SENDING,
         recipients=recipients,
         created_by=created_by,
         message_id=make_msgid(domain=_domain(config)),
     )
-    # Committed before sending, so a reader's submission never waits on the mail server
-    # behind this transaction; undone below if the mail does not go.
     session.commit()
     try:
         mailer.send(config, digest_message(config, session, digest))
-    except mailer.MailError as exc:
+    except Exception as exc:
+        session.rollback()
         session.delete(digest)
         session.commit()
-        raise DigestError(f"The digest was not sent and is not marked as sent. {exc}") from exc
-    tell_authors(session, config, digest)
+        reason = str(exc) if isinstance(exc, mailer.MailError) else "An unexpected error."
+        if not isinstance(exc, mailer.MailError):
+            log.exception("Digest sending failed")
+        raise DigestError(f"The digest was not sent and is not marked as sent. {reason}") from exc
+    digest.method = "email"
+    session.commit()
+    tell_authors(session, config)
     return digest
 
 
 def resend(session: Session, config: Mapping, digest: Digest) -> None:
-    """Send a digest's identical content again; no new record, only a count.
+    """Email a digest's identical content again (or finish one left "sending"); no new record.
 
-    :raise DigestError: when sending fails.
+    :raise DigestError: for a digest that was only marked as sent, or when sending fails.
     """
+    if digest.method == "marked":
+        raise DigestError(
+            "This digest was marked as sent, not emailed from here; download it instead."
+        )
     try:
         mailer.send(config, digest_message(config, session, digest, fresh_id=True))
     except mailer.MailError as exc:
         raise DigestError(f"The digest was not sent again. {exc}") from exc
-    digest.send_count += 1
+    if digest.method == SENDING:
+        digest.method = "email"
+    else:
+        digest.send_count += 1
     digest.last_sent_at = utcnow()
+    session.commit()
+    tell_authors(session, config)
+
+
+def discard(session: Session, digest: Digest) -> None:
+    """Forget a digest whose sending never finished; its ideas are offered again.
+
+    :raise DigestError: for a digest that was sent or marked as sent.
+    """
+    if digest.method != SENDING:
+        raise DigestError("Only a digest that never finished sending can be discarded.")
+    session.delete(digest)
     session.commit()
 
 
-def tell_authors(session: Session, config: Mapping, digest: Digest) -> int:
-    """Email once each author who asked to hear when their idea goes out; returns how many.
+def tell_authors(session: Session, config: Mapping) -> int:
+    """Email once each author who asked to hear when their idea went out; returns how many.
 
-    A failure is logged and leaves the author to be told after the next digest.
+    One connection for all; a failure is logged and that author is told after a later digest.
     """
     if not config.get("MAIL_SERVER"):
         return 0
-    told = 0
-    for item in digests.authors_to_tell(session, digest):
-        try:
-            mailer.send(config, _author_message(config, item, digest))
-        except mailer.MailError:
-            log.exception("Could not tell the author of #%s about digest %s", item.id, digest.id)
-            break
-        item.author_told_at = utcnow()
-        session.commit()
-        told += 1
-    return told
+    items = digests.authors_to_tell(session)
+    if not items:
+        return 0
+    sent_ids = mailer.send_many(
+        config, [(item.id, _author_message(session, config, item)) for item in items]
+    )
+    now = utcnow()
+    for item in items:
+        if item.id in sent_ids:
+            item.author_told_at = now
+    session.commit()
+    return len(sent_ids)
 
 
-def _author_message(config: Mapping, item: Submission, digest: Digest):
-    when = digest.sent_at.strftime("%-d %B %Y")
+def _author_message(session: Session, config: Mapping, item: Submission):
+    went_out = digests.sent_in(session, item)
+    when = went_out[-1].sent_at.strftime("%-d %B %Y") if went_out else "today"
     title = digests.title_of(item)
     text = (
         f"Hello {item.author_name},\n\n"

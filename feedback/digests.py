@@ -5,12 +5,14 @@ the live submissions (a new digest) or from the snapshots of a sent one (a re-do
 the exporters turn either into every format the same way.
 """
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedback.db import utcnow
@@ -25,6 +27,8 @@ from feedback.models import (
 )
 
 ANONYMOUS = "A reader"
+# A digest whose email is on its way: it holds its items, but is not confirmed as sent.
+SENDING = "sending"
 TITLE_WORDS = 10
 CHUNK = 500  # rows fetched, written or inserted at a time: memory stays flat
 
@@ -267,10 +271,21 @@ def sent_entries(session: Session, digest: Digest) -> Iterator[Entry]:
         yield Entry(**json.loads(snapshot))
 
 
+def selection_fingerprint(session: Session, options: Options) -> str:
+    """A hash of exactly which items (and which versions) a new digest would hold now.
+
+    The preview carries it, so sending refuses when something changed since the owner looked.
+    """
+    rows = session.execute(
+        selection(options).with_only_columns(Submission.id, Submission.content_hash)
+    ).all()
+    return hashlib.sha256(";".join(f"{i}:{h}" for i, h in rows).encode()).hexdigest()[:32]
+
+
 def record(
     session: Session,
     options: Options,
-    head: Header,
+    conference: str,
     *,
     method: str,
     recipients: list[str],
@@ -279,41 +294,83 @@ def record(
 ) -> Digest:
     """Record a digest with exactly the items it holds now, so the next one starts after them.
 
-    :raise DigestError: when there is nothing new to send.
+    The header (period, counts) is counted from the very items recorded. The caller commits.
+
+    :raise DigestError: when there is nothing new, or another digest took these items first.
     """
     digest = Digest(
         method=method,
         recipients=", ".join(recipients),
         created_by=created_by,
         options_json=options.to_json(),
-        header_json=head.to_json(),
+        header_json="{}",
         item_count=0,
         message_id=message_id,
     )
     session.add(digest)
     session.flush()
-    position = 0
+    counts = _Counts()
     rows = []
-    for item, entry in new_entries(session, options):
-        rows.append(
-            {
-                "digest_id": digest.id,
-                "submission_id": item.id,
-                "position": position,
-                "content_hash": item.content_hash or item.digest_fingerprint(),
-                "snapshot_json": json.dumps(asdict(entry), sort_keys=True),
-            }
-        )
-        position += 1
-        if len(rows) >= CHUNK:
+    try:
+        for item, entry in new_entries(session, options):
+            counts.add(entry)
+            rows.append(
+                {
+                    "digest_id": digest.id,
+                    "submission_id": item.id,
+                    "position": counts.total - 1,
+                    "content_hash": item.content_hash,
+                    "snapshot_json": json.dumps(asdict(entry), sort_keys=True),
+                }
+            )
+            if len(rows) >= CHUNK:
+                session.execute(sa.insert(DigestItem), rows)
+                rows = []
+        if rows:
             session.execute(sa.insert(DigestItem), rows)
-            rows = []
-    if rows:
-        session.execute(sa.insert(DigestItem), rows)
-    if position == 0:
+    except IntegrityError:
+        session.rollback()
+        raise DigestError(
+            "Another digest took some of these ideas at the same moment; look at the preview "
+            "again."
+        ) from None
+    if counts.total == 0:
         raise DigestError("There is nothing new for the organisers since the last digest.")
-    digest.item_count = position
+    digest.item_count = counts.total
+    digest.header_json = counts.header(conference, options).to_json()
     return digest
+
+
+class _Counts:
+    """The header of a digest, counted while its entries are written."""
+
+    def __init__(self) -> None:
+        self.total = self.public = self.private = 0
+        self.per_topic: dict[str, int] = {}
+        self.first: str | None = None
+        self.last: str | None = None
+
+    def add(self, entry: Entry) -> None:
+        self.total += 1
+        if entry.visibility == Visibility.PUBLIC:
+            self.public += 1
+        else:
+            self.private += 1
+        self.per_topic[entry.topic] = self.per_topic.get(entry.topic, 0) + 1
+        self.first = min(self.first or entry.received, entry.received)
+        self.last = max(self.last or entry.received, entry.received)
+
+    def header(self, conference: str, options: Options) -> Header:
+        return Header(
+            conference=conference,
+            period_start=options.since.isoformat() if options.since else self.first,
+            period_end=options.until.isoformat() if options.until else self.last,
+            total=self.total,
+            public=self.public,
+            private=self.private,
+            per_topic=list(self.per_topic.items()),
+            generated=utcnow().date().isoformat(),
+        )
 
 
 def _newest_first() -> sa.Select:
@@ -330,13 +387,14 @@ def list_digests(session: Session) -> list[Digest]:
     return list(session.scalars(_newest_first()))
 
 
-def authors_to_tell(session: Session, digest: Digest) -> list[Submission]:
-    """Authors in this digest who asked to hear what happens and have not been told yet."""
-    ids = sa.select(DigestItem.submission_id).where(DigestItem.digest_id == digest.id)
+def authors_to_tell(session: Session) -> list[Submission]:
+    """Ideas whose authors asked to hear when they go out, that went out, and who were not
+    told yet (including those a failed mail left untold after an earlier digest)."""
+    sent = sa.select(DigestItem.submission_id).join(Digest).where(Digest.method != SENDING)
     return list(
         session.scalars(
             sa.select(Submission).where(
-                Submission.id.in_(ids),
+                Submission.id.in_(sent),
                 Submission.notify_author,
                 Submission.author_told_at.is_(None),
             )

@@ -90,7 +90,15 @@ def _grouped(entries: Iterable[Entry]) -> Iterator[tuple[bool, Entry]]:
 # Markdown: entities for HTML's characters, backslashes for inline syntax, and the first
 # character of a line that would start a heading, quote, list or rule.
 _MD_INLINE = re.compile(r"([\\`*_\[\]~|])")
-_MD_LINE_START = re.compile(r"^(\s*)([#>+\-=]|\d+[.)])")
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#>+\-=])|(\d+)([.)]))")
+
+
+def _escape_line_start(match: re.Match) -> str:
+    indent, marker, number, dot = match.groups()
+    if marker:
+        return f"{indent}\\{marker}"
+    # "1." starts a list; "1\." does not, and reads the same.
+    return f"{indent}{number}\\{dot}"
 
 
 def md_escape(text: str) -> str:
@@ -98,7 +106,7 @@ def md_escape(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     lines = []
     for line in _MD_INLINE.sub(r"\\\1", text).split("\n"):
-        lines.append(_MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line))
+        lines.append(_MD_LINE_START.sub(_escape_line_start, line))
     return "\n".join(lines)
 
 
@@ -205,7 +213,9 @@ def write_html(
 def csv_cell(value: object) -> str:
     """A cell spreadsheet programs show as text, never run as a formula."""
     text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r\n":
+    # Some programs trim leading spaces before deciding; look past them too.
+    stripped = text.lstrip(" \u00a0")
+    if text and (text[0] in "=+-@\t\r\n" or (stripped and stripped[0] in "=+-@")):
         return "'" + text
     return text
 

@@ -433,9 +433,13 @@ class DigestOptionsForm(FlaskForm):
     include_notes = BooleanField("Include my internal notes")
     include_contact = BooleanField("Include authors' email addresses (not for anonymous authors)")
 
-    def validate_until(self, field) -> None:
-        if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError("“Until” must not be before “from”.")
-        for day in (field.data, self.since.data):
-            if day and not 1900 <= day.year <= 9000:
-                raise ValidationError("Dates must be between the years 1900 and 9000.")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in (self.since, self.until):
+            if field.data and not 1900 <= field.data.year <= 9000:
+                field.errors = [*field.errors, "Dates must be between the years 1900 and 9000."]
+                valid = False
+        if valid and self.since.data and self.until.data and self.until.data < self.since.data:
+            self.until.errors = [*self.until.errors, "“Until” must not be before “from”."]
+            valid = False
+        return valid

@@ -47,21 +47,51 @@ def build_message(
     return message
 
 
-def send(config: Mapping, message: EmailMessage) -> None:
-    """Send one message through the configured SMTP server.
-
-    :raise MailError: when the server cannot be reached or refuses the message.
-    """
+def _connect(config: Mapping) -> smtplib.SMTP:
     server = config.get("MAIL_SERVER")
     if not server:
         raise MailError("No mail server is configured (set MAIL_SERVER).")
     port = int(config.get("MAIL_PORT") or 25)
     try:
-        with smtplib.SMTP(server, port, timeout=SMTP_TIMEOUT) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls(context=ssl.create_default_context())
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            smtp.send_message(message)
+        smtp = smtplib.SMTP(server, port, timeout=SMTP_TIMEOUT)
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"Could not send mail through {server}:{port}: {exc}") from exc
+        raise MailError(f"Could not reach the mail server {server}:{port}: {exc}") from exc
+    return smtp
+
+
+def send(config: Mapping, message: EmailMessage) -> None:
+    """Send one message through the configured SMTP server.
+
+    :raise MailError: when the server cannot be reached, or refuses the message or any
+        of its recipients.
+    """
+    with _connect(config) as smtp:
+        try:
+            refused = smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailError(f"The mail server did not take the message: {exc}") from exc
+    if refused:
+        raise MailError(f"The mail server refused these recipients: {', '.join(refused)}.")
+
+
+def send_many(config: Mapping, messages: list[tuple[int, EmailMessage]]) -> set[int]:
+    """Send several messages over one connection; return the keys of those that went.
+
+    A message the server refuses is logged and skipped; the others still go.
+    """
+    sent: set[int] = set()
+    try:
+        with _connect(config) as smtp:
+            for key, message in messages:
+                try:
+                    if not smtp.send_message(message):
+                        sent.add(key)
+                except smtplib.SMTPException:
+                    log.exception("Mail %s not sent", key)
+    except (MailError, OSError, smtplib.SMTPException):
+        log.exception("Mail server failed after %d of %d messages", len(sent), len(messages))
+    return sent

@@ -43,6 +43,30 @@ class Credit(enum.StrEnum):
     ANONYMOUS = "anonymous"
 
 
+def fingerprint(
+    title: str | None,
+    body: str,
+    author_name: str,
+    credit: str,
+    organisation: str | None,
+    website: str | None,
+    topic_id: int,
+    visibility: str,
+) -> str:
+    """The digest fingerprint of an item's fields (also for rows written without the ORM)."""
+    parts = (
+        title or "",
+        body,
+        author_name,
+        str(credit),
+        organisation or "",
+        website or "",
+        str(topic_id),
+        str(visibility),
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
 class Topic(Base):
     __tablename__ = "topics"
 
@@ -104,7 +128,7 @@ class Submission(Base):
     notify_author: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     author_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Hash of what a digest shows of the item; set on every save (digest_fingerprint).
-    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
     # Kept equal to the item's Vote rows: raised in the same transaction as each insert.
     vote_count: Mapped[int] = mapped_column(default=0, server_default="0")
     # Only a hash is stored, so a copy of the database does not hand out the authors' links.
@@ -117,17 +141,16 @@ class Submission(Base):
 
     def digest_fingerprint(self) -> str:
         """A hash of everything a digest shows of this item: a change means "send again"."""
-        parts = (
-            self.title or "",
+        return fingerprint(
+            self.title,
             self.body,
             self.author_name,
-            str(self.credit or Credit.NAME),
-            self.organisation or "",
-            self.website or "",
-            str(self.topic_id),
-            str(self.visibility),
+            self.credit or Credit.NAME,
+            self.organisation,
+            self.website,
+            self.topic_id,
+            self.visibility,
         )
-        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
     def __repr__(self) -> str:
         return f"<Submission {self.id} {self.visibility} {self.status}>"

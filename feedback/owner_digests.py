@@ -113,7 +113,11 @@ def _valid_options(data: MultiDict) -> tuple[DigestOptionsForm, digests.Options]
 @bp.get("/")
 def list_page():
     """Every digest sent so far, with what it held and downloads."""
-    return render_template("owner/digests.html", digests=digests.list_digests(get_session()))
+    return render_template(
+        "owner/digests.html",
+        digests=digests.list_digests(get_session()),
+        formats=exporters.FORMATS,
+    )
 
 
 @bp.get("/new")
@@ -129,6 +133,7 @@ def new():
         "owner/digest_new.html",
         form=form,
         head=head,
+        expect=digests.selection_fingerprint(session, options),
         preview=_html(head, entries),
         shown=len(entries),
         query=request.query_string.decode(),
@@ -197,12 +202,16 @@ def mark_sent():
     """Record the next digest as sent (the owner sent it another way)."""
     _form, options = _valid_options(request.form)
     session = get_session()
+    config = current_app.config
     try:
         digest = delivery.mark_sent(
-            session, current_app.config, options, created_by=current_user.email
+            session, config, options, created_by=current_user.email, expected=_expected()
         )
     except digests.DigestError as exc:
+        session.rollback()
         abort(409, description=str(exc))
+    session.commit()
+    delivery.tell_authors(session, config)
     flash(f"Digest {digest.id} with {digest.item_count} ideas is recorded as sent.")
     return redirect(url_for("digests.show", digest_id=digest.id), 303)
 
@@ -219,6 +228,17 @@ def send():
         return redirect(url_for("digests.new", **request.form.to_dict(flat=False)), 303)
     flash(f"Digest {digest.id} with {digest.item_count} ideas went to {digest.recipients}.")
     return redirect(url_for("digests.show", digest_id=digest.id), 303)
+
+
+def _expected() -> str:
+    """The preview's fingerprint of the items it showed.
+
+    :raise 400: when the form does not carry one.
+    """
+    expected = request.form.get("expect", "")
+    if not expected:
+        abort(400, description="Send from the preview page, so you send what you looked at.")
+    return expected
 
 
 def _digest(digest_id: int) -> Digest:
@@ -267,5 +287,17 @@ def resend(digest_id: int):
     except digests.DigestError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Digest {digest.id} went again to {digest.recipients}.")
+        flash(f"Digest {digest.id} went to {digest.recipients}.")
     return redirect(url_for("digests.show", digest_id=digest.id), 303)
+
+
+@bp.post(f"/<int(max={MAX_ID}):digest_id>/discard")
+def discard(digest_id: int):
+    """Forget a digest whose sending never finished; its ideas are offered again."""
+    digest = _digest(digest_id)
+    try:
+        delivery.discard(get_session(), digest)
+    except digests.DigestError as exc:
+        abort(409, description=str(exc))
+    flash(f"Digest {digest_id} is discarded; its ideas go in the next digest.")
+    return redirect(url_for("digests.list_page"), 303)

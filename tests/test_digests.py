@@ -1,6 +1,7 @@
 """The digest end to end: what goes in, the ledger across digests, every format, sending."""
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -39,6 +40,10 @@ def _ids(app, options: digests.Options | None = None) -> list[int]:
         return [entry.id for _item, entry in entries]
 
 
+def _expect(page: str) -> str:
+    return re.search(r'name="expect" value="([0-9a-f]+)"', page).group(1)
+
+
 def _download(client, url: str) -> bytes:
     with client.get(url) as response:
         assert response.status_code == 200, url
@@ -56,9 +61,12 @@ def _logged_in(app):
 
 def _mark(app, options: digests.Options | None = None) -> Digest:
     with app.app_context():
-        return delivery.mark_sent(
-            get_session(), app.config, options or digests.Options(), created_by=OWNER_EMAIL
+        session = get_session()
+        digest = delivery.mark_sent(
+            session, app.config, options or digests.Options(), created_by=OWNER_EMAIL
         )
+        session.commit()
+        return digest
 
 
 def test_default_selection(app, make_submission):
@@ -367,14 +375,31 @@ def test_owner_digest_pages(app, make_submission, auth, client):
     page = client.get("/admin/digests/new").get_data(as_text=True)
     assert "1 idea: 1 public, 0 private" in page
     assert "Preview me, please." in page
-    response = client.post("/admin/digests/new/mark-sent", data={})
+    expect = _expect(page)
+    # What the owner saw is what counts: an idea arriving meanwhile stops the marking.
+    late = make_submission(body="Arrived after the preview.")
+    stale = client.post("/admin/digests/new/mark-sent", data={"expect": expect})
+    assert stale.status_code == 409
+    assert "Ideas arrived or changed since you looked at the preview" in stale.get_data(
+        as_text=True
+    )
+    assert client.post("/admin/digests/new/mark-sent", data={}).status_code == 400
+    with app.app_context():
+        session = get_session()
+        session.delete(session.get(Submission, late))
+        session.commit()
+    response = client.post("/admin/digests/new/mark-sent", data={"expect": expect})
     assert response.status_code == 303
     listing = client.get("/admin/digests/").get_data(as_text=True)
     assert "marked as sent by owner@example.org" in listing
     assert "Nothing new for the organisers" in client.get("/admin/digests/new").get_data(
         as_text=True
     )
-    assert client.post("/admin/digests/new/mark-sent", data={}).status_code == 409
+    # Nothing is left: the empty selection's fingerprint, and still nothing to record.
+    again = hashlib.sha256(b"").hexdigest()[:32]
+    refused = client.post("/admin/digests/new/mark-sent", data={"expect": again})
+    assert refused.status_code == 409
+    assert "nothing new" in refused.get_data(as_text=True)
     dashboard = client.get("/admin/dashboard").get_data(as_text=True)
     assert "The last digest went out" in dashboard
 
@@ -455,3 +480,147 @@ def test_credit_choices_are_stored(app, client):
     )
     assert (rows[1].credit, rows[1].organisation) == (Credit.NAME, None)
     assert get_item(app, rows[0].id).content_hash == rows[0].digest_fingerprint()
+
+
+def test_two_digests_taking_the_same_items_is_a_clear_refusal(app, make_submission, monkeypatch):
+    make_submission()
+    _mark(app)
+    # As if a second sender had read the selection before the first one committed.
+    monkeypatch.setattr(digests, "_already_sent", lambda: sa.false())
+    with pytest.raises(digests.DigestError, match="Another digest took some of these ideas"):
+        _mark(app)
+
+
+def test_any_failure_while_sending_marks_nothing(make_app, smtp, monkeypatch):
+    port, inbox = smtp
+    app = _mail_app(make_app, port)
+    _seed(app, body="Must stay unsent.")
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(delivery, "digest_message", broken)
+    result = app.test_cli_runner().invoke(args=["digest", "send"])
+    assert "not marked as sent" in result.output
+    with app.app_context():
+        assert get_session().scalar(sa.select(sa.func.count()).select_from(Digest)) == 0
+    assert len(_ids(app)) == 1
+    assert inbox.messages == []
+
+
+class RefusingInbox(Inbox):
+    """Refuses one address until told otherwise, as a full mailbox would."""
+
+    def __init__(self, refuse: str) -> None:
+        super().__init__()
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refuse:
+            return "550 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_an_author_not_told_because_of_a_mail_failure_is_told_later(make_app):
+    from aiosmtpd.controller import Controller
+
+    inbox = RefusingInbox("author@example.org")
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        app = _mail_app(make_app, controller.port)
+        item_id = _seed(app, body="Tell me.", notify_author=True, email="author@example.org")
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["digest", "send"]).exit_code == 0
+        assert get_item(app, item_id).author_told_at is None
+        inbox.refuse = None
+        _seed(app, body="Another idea, for a second digest.")
+        assert runner.invoke(args=["digest", "send"]).exit_code == 0
+        assert get_item(app, item_id).author_told_at is not None
+        told = [m for r, m in inbox.messages if r == ["author@example.org"]]
+        assert len(told) == 1
+    finally:
+        controller.stop()
+
+
+def test_an_emailed_digest_downloads_as_it_was_sent(make_app, smtp):
+    port, inbox = smtp
+    app = _mail_app(make_app, port)
+    _seed(app, body="Sent and kept.")
+    app.test_cli_runner().invoke(args=["digest", "send"])
+    sent = inbox.messages[0][1]
+    client = _logged_in(app)
+    first = _download(client, "/admin/digests/1/download.eml")
+    assert _download(client, "/admin/digests/1/download.eml") == first
+    downloaded = message_from_bytes(first, policy=policy.default)
+    for part in ("plain", "html"):
+        # SMTP carries lines with CRLF; the content is the same.
+        received = sent.get_body((part,)).get_content().replace("\r\n", "\n")
+        assert downloaded.get_body((part,)).get_content() == received
+    assert downloaded["Message-ID"] == sent["Message-ID"]
+
+
+def test_a_marked_digest_is_not_resent_by_email(make_app, smtp, make_submission):
+    port, inbox = smtp
+    app = _mail_app(make_app, port)
+    _seed(app, body="Marked only.")
+    runner = app.test_cli_runner()
+    runner.invoke(args=["digest", "export", "--format", "md", "--mark-sent", "--out", "/dev/null"])
+    result = runner.invoke(args=["digest", "send", "--digest", "1"])
+    assert "marked as sent, not emailed from here" in result.output
+    assert inbox.messages == []
+
+
+def test_a_digest_left_sending_can_be_sent_or_discarded(app, make_submission):
+    make_submission(body="Stuck while sending.")
+    with app.app_context():
+        session = get_session()
+        digest = digests.record(
+            session,
+            digests.Options(),
+            "HIMSS",
+            method=digests.SENDING,
+            recipients=["o@example.org"],
+            created_by=OWNER_EMAIL,
+            message_id="<stuck@example.org>",
+        )
+        session.commit()
+        digest_id = digest.id
+    assert _ids(app) == []
+    listed = app.test_cli_runner().invoke(args=["digest", "list"]).output
+    assert "SENDING NEVER FINISHED" in listed
+    client = _logged_in(app)
+    assert "sending never finished" in client.get("/admin/digests/").get_data(as_text=True)
+    assert client.post(f"/admin/digests/{digest_id}/discard").status_code == 303
+    assert len(_ids(app)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--until", "9999-12-31"], "between the years 1900 and 9000"),
+        (["--since", "2026-05-02", "--until", "2026-05-01"], "must not be later"),
+        (["--topic", "nope"], "no topic nope"),
+        (["--digest", "99999999999999999999"], "99999999999999999999"),
+        (["--since", "yesterday"], "yesterday"),
+    ],
+)
+def test_bad_cli_digest_options_are_clear_errors(app, args, message):
+    result = app.test_cli_runner().invoke(args=["digest", "export", "--format", "md", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not isinstance(result.exception, (OverflowError, ValueError))
+
+
+def test_mark_sent_into_a_missing_folder_records_nothing(app, make_submission, tmp_path):
+    make_submission()
+    out = tmp_path / "no-such-folder" / "digest.md"
+    result = app.test_cli_runner().invoke(
+        args=["digest", "export", "--format", "md", "--mark-sent", "--out", str(out)]
+    )
+    assert result.exit_code != 0
+    assert "Nothing was recorded." in result.output
+    assert len(_ids(app)) == 1
+    with app.app_context():
+        assert get_session().scalar(sa.select(sa.func.count()).select_from(Digest)) == 0

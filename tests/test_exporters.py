@@ -104,7 +104,9 @@ def test_csv_parses_back_with_formula_cells_neutralised():
             assert not value or value[0] not in "=+-@\t\r"
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "\n=1"])
+@pytest.mark.parametrize(
+    "value", ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "\n=1", "  =1+1", "\u00a0=1"]
+)
 def test_csv_cell_neutralises_every_formula_start(value):
     assert exporters.csv_cell(value) == "'" + value
 
@@ -157,6 +159,11 @@ def test_markdown_escapes_hostile_markdown_and_html():
     assert rendered.count("<h3>") == 3
     assert "# not a heading" in rendered
     assert "**bold**" in rendered
+    for tag in ("<ol", "<ul", "<li", "<hr", "<a "):
+        assert tag not in rendered.split("<h3>", 1)[1], tag
+    # Escapes never show: the reader's words come out as typed.
+    assert "1. not a list" in rendered
+    assert "\\" not in rendered
 
 
 def test_text_is_wrapped_at_72_columns_and_keeps_paragraphs():

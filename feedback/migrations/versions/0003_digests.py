@@ -5,6 +5,8 @@ Revises: 0002
 Create Date: 2026-11-21 21:06:37.054104
 """
 
+import hashlib
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -75,6 +77,40 @@ def upgrade() -> None:
             sa.Column("author_told_at", feedback.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("content_hash", sa.String(length=64), nullable=True))
+
+    _fill_content_hashes()
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.alter_column("content_hash", existing_type=sa.String(length=64), nullable=False)
+
+
+def _fingerprint(row) -> str:
+    # Frozen copy of feedback.models.fingerprint as of this revision.
+    parts = (
+        row.title or "",
+        row.body,
+        row.author_name,
+        "name",
+        "",
+        row.website or "",
+        str(row.topic_id),
+        row.visibility,
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _fill_content_hashes() -> None:
+    """Existing ideas get their fingerprint, so the first digest's ledger works for them."""
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.text(
+            "SELECT id, title, body, author_name, website, topic_id, visibility FROM submissions"
+        )
+    ).all()
+    for row in rows:
+        connection.execute(
+            sa.text("UPDATE submissions SET content_hash = :hash WHERE id = :id"),
+            {"hash": _fingerprint(row), "id": row.id},
+        )
 
 
 def downgrade() -> None:
