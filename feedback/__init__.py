@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         config,
         db,
         errors,
+        manage,
         owner,
         owner_digests,
         public,
@@ -45,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(manage.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(owner.bp)
     app.register_blueprint(owner_digests.bp)

@@ -104,7 +104,7 @@ def demo_data(force: bool) -> None:
     """Fill the database with a few dozen realistic ideas, public and private."""
     session = get_session()
     try:
-        count = demo.fill(session, force=force)
+        count = demo.fill(session, current_app.config["SECRET_KEY"], force=force)
     except demo.NotEmptyError as exc:
         raise click.ClickException(str(exc)) from exc
     session.commit()

@@ -40,6 +40,12 @@ DEFAULTS: dict = {
     "LOGIN_WINDOW_MINUTES": 15,
     "QUEUE_PER_PAGE": 50,
     "NOTIFY_NEW": False,
+    # Authors may edit while pending, and this long after approval.
+    "EDIT_WINDOW_MINUTES": 30,
+    # Whether an author's edit of a published comment sends it back to the queue.
+    "REAPPROVE_EDITS": False,
+    "CONSENT_REQUEST_DAYS": 14,
+    "RESEND_RATE_LIMIT": "3 per hour",
     # The site's address as readers reach it, for links in emails (never taken from the
     # request's Host header, which a client can forge).
     "PUBLIC_URL": "http://127.0.0.1:5000",

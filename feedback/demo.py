@@ -377,7 +377,7 @@ class NotEmptyError(RuntimeError):
     """The database already holds ideas and the caller did not ask to add more."""
 
 
-def fill(session: Session, force: bool = False) -> int:
+def fill(session: Session, secret_key: str, force: bool = False) -> int:
     """Add the examples, spread over the last three weeks; return how many were added."""
     if not force and session.scalar(sa.select(sa.func.count()).select_from(Submission)):
         raise NotEmptyError("The database already has ideas; use --force to add examples.")
@@ -398,5 +398,11 @@ def fill(session: Session, force: bool = False) -> int:
         )
         # Examples arrive over the last three weeks; approved ones as if auto-approved.
         created = now - timedelta(hours=12 * (len(EXAMPLES) - n), minutes=7 * n)
-        create(session, idea, auto_approve_public=status is APPROVED, now=created)
+        create(
+            session,
+            idea,
+            secret_key=secret_key,
+            auto_approve_public=status is APPROVED,
+            now=created,
+        )
     return len(EXAMPLES)

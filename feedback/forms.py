@@ -443,3 +443,37 @@ class DigestOptionsForm(FlaskForm):
             self.until.errors = [*self.until.errors, "“Until” must not be before “from”."]
             valid = False
         return valid
+
+
+class AuthorEditForm(ReaderForm):
+    """The author's own changes to their idea, checked like the submission form."""
+
+    title = SubmissionForm.title
+    body = SubmissionForm.body
+    topic = SubmissionForm.topic
+    website = SubmissionForm.website
+
+
+class ResendForm(ReaderForm):
+    """Ask for the manage links of one's ideas again."""
+
+    email = SubmissionForm.email
+
+
+class ProposalForm(FlaskForm):
+    """The version of a private note the owner asks its author to publish."""
+
+    title = StringField(
+        "Proposed title",
+        filters=[_strip],
+        validators=[Optional(), Length(max=120, message="At most 120 characters."), single_line],
+    )
+    body = TextAreaField(
+        "Proposed public text",
+        filters=[_normalise_text],
+        validators=[
+            DataRequired("The proposed text cannot be empty."),
+            Length(max=5000, message="At most 5000 characters (you have %(length)d)."),
+            multi_line,
+        ],
+    )

@@ -131,8 +131,10 @@ class Submission(Base):
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     # Kept equal to the item's Vote rows: raised in the same transaction as each insert.
     vote_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    # Only a hash is stored, so a copy of the database does not hand out the authors' links.
+    # The link's token is derived from this nonce and the app's secret key, and only its hash
+    # is looked up: a copy of the database alone does not hand out the authors' links.
     manage_token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    manage_nonce: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -323,3 +325,22 @@ class Vote(Base):
     voter_hash: Mapped[str] = mapped_column(sa.String(64))
     address_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsentRequest(Base):
+    """An owner's request to publish a private note, maybe in a trimmed version."""
+
+    __tablename__ = "consent_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    proposed_title: Mapped[str | None] = mapped_column(sa.String(120))
+    proposed_body: Mapped[str] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "accepted" or "declined"; None while open.
+    answer: Mapped[str | None] = mapped_column(sa.String(16))

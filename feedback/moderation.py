@@ -53,12 +53,18 @@ def record(
     action: str,
     from_value: object = None,
     to_value: object = None,
+    *,
+    actor: str | None = None,
 ) -> ModerationEvent:
-    """Write one audit event; ``by`` None means the server's command line."""
+    """Write one audit event.
+
+    ``by`` is the owner acting; without one, ``actor`` names who did (the author), and
+    neither means the server's command line.
+    """
     event = ModerationEvent(
         submission_id=item.id if item is not None else None,
         owner_id=by.id if by is not None else None,
-        actor=by.email if by is not None else COMMAND_LINE,
+        actor=by.email if by is not None else actor or COMMAND_LINE,
         action=action,
         from_value=None if from_value is None else str(from_value),
         to_value=None if to_value is None else str(to_value),
@@ -307,6 +313,10 @@ _EVENT_WORDS = {
     "owner_password": "Owner password changed",
     "owner_delete": "Owner deleted",
     "topic_add": "Topic added",
+    "edit_website": "Website edited",
+    "consent": "Consent to publish",
+    "consent_asked": "Asked the author to publish",
+    "consent_answer": "Author's answer",
 }
 
 

@@ -27,7 +27,6 @@ from wtforms import SelectChoice
 
 from feedback import (
     antispam,
-    digests,
     errors,
     feed,
     markup,
@@ -231,6 +230,7 @@ def submit():
             item, token = submissions.create(
                 db,
                 idea,
+                secret_key=current_app.config["SECRET_KEY"],
                 auto_approve_public=current_app.config["AUTO_APPROVE_PUBLIC"],
                 trust_authors=current_app.config["TRUST_APPROVED_AUTHORS"],
             )
@@ -285,20 +285,6 @@ def thanks():
     token = session.pop(_THANKS_KEY, None)
     item = submissions.get_by_token(get_session(), token) if token else None
     return render_template("public/thanks.html", item=item, token=token)
-
-
-@bp.get("/s/<token>")
-@secret_page
-def manage(token: str):
-    """The author's own view of their submission, whatever its visibility.
-
-    :raise 404: for a token that matches nothing, with no hint why.
-    """
-    session = get_session()
-    item = submissions.get_by_token(session, token)
-    if item is None:
-        abort(404)
-    return render_template("public/manage.html", item=item, sent_in=digests.sent_in(session, item))
 
 
 @bp.get(f"/ideas/<int(max={MAX_ID}):item_id>")

@@ -187,7 +187,7 @@ def make_submission(app: Flask):
                 "email": "grace@example.org",
                 "topic_id": topic.id,
                 "body": "An idea long enough to be stored.",
-                "manage_token_hash": new_manage_token()[1],
+                "manage_token_hash": new_manage_token("test-secret")[2],
                 "created_at": utcnow(),
             }
             values.update(fields)

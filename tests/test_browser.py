@@ -90,7 +90,8 @@ def test_reader_submits_a_public_comment_without_javascript(live_server, page):
     link = page.locator(".manage-link a").get_attribute("href")
     assert re.fullmatch(re.escape(base) + r"/s/[A-Za-z0-9_-]{43}", link)
     page.goto(link)
-    assert page.get_by_text("Please post the slides within a day.").is_visible()
+    assert page.locator(".manage .body").inner_text() == "Please post the slides within a day."
+    assert page.get_by_label("Your idea").input_value() == "Please post the slides within a day."
     assert count_submissions(app) == 1
 
 
@@ -188,6 +189,8 @@ def _store(app, body: str, visibility: str = "public") -> int:
             topic_id=session.scalar(sa.select(Topic.id)),
             body=body,
         )
-        item, _token = submissions.create(session, idea, auto_approve_public=False)
+        item, _token = submissions.create(
+            session, idea, secret_key="test-secret", auto_approve_public=False
+        )
         session.commit()
         return item.id

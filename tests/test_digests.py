@@ -308,7 +308,9 @@ def _seed(app, **fields) -> int:
             body=fields.pop("body"),
             **fields,
         )
-        item, _token = submissions.create(session, idea, auto_approve_public=True)
+        item, _token = submissions.create(
+            session, idea, secret_key="test-secret", auto_approve_public=True
+        )
         session.commit()
         return item.id
 

@@ -1,0 +1,101 @@
+"""Asking an author to publish a private note, maybe in a version the owner trimmed."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from feedback import moderation
+from feedback.db import utcnow
+from feedback.models import ConsentRequest, Owner, Status, Submission, Visibility
+from feedback.submissions import AUTHOR
+
+
+class ConsentError(ValueError):
+    """A request or answer that cannot be made; the message says why."""
+
+
+def open_request(session: Session, item: Submission) -> ConsentRequest | None:
+    """The item's unanswered, unexpired request, if any."""
+    return session.scalars(
+        sa.select(ConsentRequest)
+        .where(
+            ConsentRequest.submission_id == item.id,
+            ConsentRequest.answer.is_(None),
+            ConsentRequest.expires_at > utcnow(),
+        )
+        .order_by(ConsentRequest.id.desc())
+    ).first()
+
+
+def ask(
+    session: Session,
+    item: Submission,
+    by: Owner,
+    *,
+    title: str | None,
+    body: str,
+    days: int,
+) -> ConsentRequest:
+    """Ask the author to let this private note be published as ``title``/``body``.
+
+    :raise ConsentError: for a public or withdrawn item, a note already consented, or one
+        with a request still open.
+    """
+    if item.visibility is not Visibility.PRIVATE or item.status in (
+        Status.WITHDRAWN,
+        Status.REJECTED,
+        Status.SPAM,
+    ):
+        raise ConsentError("Only a private note that is not withdrawn or rejected can be asked.")
+    if item.consent_to_publish:
+        raise ConsentError("The author already allowed publishing; use Make public.")
+    if open_request(session, item) is not None:
+        raise ConsentError("A request to this author is still open.")
+    now = utcnow()
+    request = ConsentRequest(
+        submission_id=item.id,
+        proposed_title=title or None,
+        proposed_body=body,
+        created_by=by.email,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(request)
+    proposal = f"{title}\n\n{body}" if title else body
+    moderation.record(session, item, by, "consent_asked", None, proposal)
+    return request
+
+
+def answer(session: Session, item: Submission, request: ConsentRequest, accept: bool) -> None:
+    """The author's answer; only a yes publishes, and it publishes the proposed version.
+
+    :raise ConsentError: when the request expired or was answered already.
+    """
+    if request.answer is not None or request.expires_at <= utcnow():
+        raise ConsentError("This request is no longer open.")
+    request.answer = "accepted" if accept else "declined"
+    request.answered_at = utcnow()
+    moderation.record(session, item, None, "consent_answer", None, request.answer, actor=AUTHOR)
+    if not accept:
+        return
+    if (item.title, item.body) != (request.proposed_title, request.proposed_body):
+        moderation.record(
+            session, item, None, "edit_title", item.title, request.proposed_title, actor=AUTHOR
+        )
+        moderation.record(
+            session, item, None, "edit_body", item.body, request.proposed_body, actor=AUTHOR
+        )
+    item.title, item.body = request.proposed_title, request.proposed_body
+    moderation.record(session, item, None, "consent", item.consent_to_publish, True, actor=AUTHOR)
+    item.consent_to_publish = True
+    moderation.record(
+        session, item, None, "visibility", item.visibility, Visibility.PUBLIC, actor=AUTHOR
+    )
+    item.visibility = Visibility.PUBLIC
+    if item.status is not Status.APPROVED:
+        moderation.record(
+            session, item, None, "status", item.status, Status.APPROVED, actor=AUTHOR
+        )
+        item.status = Status.APPROVED
+        item.approved_at = utcnow()

@@ -1,0 +1,238 @@
+"""The author's private page behind their manage link: see, edit, withdraw, consent."""
+
+import functools
+import logging
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from wtforms import SelectChoice
+
+from feedback import consent, digests, mailer, submissions
+from feedback.db import get_session
+from feedback.forms import ActionForm, AuthorEditForm, ResendForm
+from feedback.models import ConsentRequest, Submission, Topic
+from feedback.ratelimit import limiter
+from feedback.security import secret_page
+from feedback.topics import list_topics
+
+bp = Blueprint("manage", __name__, url_prefix="/s")
+log = logging.getLogger(__name__)
+
+
+def _item(token: str) -> Submission:
+    """The idea behind a manage link.
+
+    :raise 404: for a token that matches nothing, with no hint why.
+    """
+    item = submissions.get_by_token(get_session(), token)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _rules() -> submissions.EditRules:
+    config = current_app.config
+    return submissions.EditRules(
+        window=timedelta(minutes=config["EDIT_WINDOW_MINUTES"]),
+        reapprove=config["REAPPROVE_EDITS"],
+    )
+
+
+def _edit_form(item: Submission | None = None) -> AuthorEditForm:
+    form = AuthorEditForm(obj=item) if item is not None else AuthorEditForm()
+    if item is not None:
+        form.topic.data = item.topic_id
+    form.topic.choices = [SelectChoice(t.id, t.name) for t in list_topics(get_session())]
+    return form
+
+
+def _render(token: str, item: Submission, edit_form: AuthorEditForm | None = None, status=200):
+    session = get_session()
+    return (
+        render_template(
+            "public/manage.html",
+            token=token,
+            item=item,
+            sent_in=digests.sent_in(session, item),
+            can_edit=submissions.can_edit(item, _rules()),
+            edit_form=edit_form or _edit_form(item),
+            request_open=consent.open_request(session, item),
+            action_form=ActionForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/<token>")
+@secret_page
+def page(token: str):
+    """The author's own view of their idea, whatever its visibility, with what they can do."""
+    return _render(token, _item(token))
+
+
+@bp.post("/<token>/edit")
+@secret_page
+def edit(token: str):
+    """Save the author's changes (while pending, or shortly after approval)."""
+    item = _item(token)
+    form = _edit_form()
+    if not form.validate_on_submit():
+        return _render(token, item, form, 400)
+    session = get_session()
+    topic = session.get(Topic, form.topic.data)
+    try:
+        back_to_queue = submissions.edit_by_author(
+            session,
+            item,
+            _rules(),
+            title=form.title.data,
+            body=form.body.data,
+            topic=topic,
+            website=form.website.data,
+        )
+    except submissions.AuthorActionRefused as exc:
+        session.rollback()
+        abort(409, description=str(exc))
+    session.commit()
+    flash(
+        "Your changes are saved. The site owner will look at them before they show again."
+        if back_to_queue
+        else "Your changes are saved."
+    )
+    return redirect(url_for("manage.page", token=token), 303)
+
+
+@bp.post("/<token>/withdraw")
+@secret_page
+def withdraw(token: str):
+    """Withdraw the idea from every public page and every future digest."""
+    item = _item(token)
+    session = get_session()
+    submissions.withdraw(session, item)
+    session.commit()
+    flash("Your idea is withdrawn. It no longer shows anywhere and goes in no digest.")
+    return redirect(url_for("manage.page", token=token), 303)
+
+
+@bp.post("/<token>/consent")
+@secret_page
+def set_consent(token: str):
+    """Give or take back consent to publish a private note."""
+    item = _item(token)
+    choice = request.form.get("consent")
+    if choice not in ("yes", "no"):
+        abort(400, description="Answer consent with yes or no.")
+    session = get_session()
+    try:
+        submissions.set_consent(session, item, choice == "yes")
+    except submissions.AuthorActionRefused as exc:
+        abort(409, description=str(exc))
+    session.commit()
+    flash(
+        "Thank you: the site owner may publish your note."
+        if choice == "yes"
+        else "Your note stays private."
+    )
+    return redirect(url_for("manage.page", token=token), 303)
+
+
+@bp.post("/<token>/requests/<int(max=2147483647):request_id>")
+@secret_page
+def answer(token: str, request_id: int):
+    """Publish the proposed version, or keep the note private."""
+    item = _item(token)
+    session = get_session()
+    ask = session.get(ConsentRequest, request_id)
+    if ask is None or ask.submission_id != item.id:
+        abort(404)
+    choice = request.form.get("answer")
+    if choice not in ("publish", "keep"):
+        abort(400, description="Answer with publish or keep.")
+    try:
+        consent.answer(session, item, ask, accept=choice == "publish")
+    except consent.ConsentError as exc:
+        abort(409, description=str(exc))
+    session.commit()
+    flash(
+        "Thank you: this version is now public."
+        if choice == "publish"
+        else "Your note stays private; the site owner sees your answer."
+    )
+    return redirect(url_for("manage.page", token=token), 303)
+
+
+@bp.route("/resend", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESEND_RATE_LIMIT"], methods=["POST"])
+def resend():
+    """Mail the links of an address's ideas again; the answer never says if there are any."""
+    form = ResendForm()
+    if not form.validate_on_submit():
+        return render_template("public/resend.html", form=form), 400 if form.errors else 200
+    response = redirect(url_for("manage.resend_sent"), 303)
+    # After the response, so neither its content nor its timing tells whether ideas exist.
+    response.call_on_close(
+        functools.partial(_mail_links, current_app._get_current_object(), form.email.data)
+    )
+    return response
+
+
+@bp.get("/resend/sent")
+def resend_sent():
+    """The same answer for every address."""
+    return render_template("public/resend_sent.html")
+
+
+def _mail_links(app: Flask, email: str) -> None:
+    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
+        try:
+            session = get_session()
+            items = submissions.by_email(session, email)
+            if not items:
+                return
+            links = [
+                (item, submissions.manage_link_token(session, item, app.config["SECRET_KEY"]))
+                for item in items
+            ]
+            session.commit()
+            text = render_template("email/links.txt", links=links)
+            message = mailer.build_message(
+                app.config,
+                to=[items[0].email],
+                subject=f"Your ideas for {app.config['CONFERENCE_NAME']}",
+                text=text,
+            )
+            mailer.send(app.config, message)
+        except Exception:  # the answer was already given; a failure is only logged
+            log.exception("Could not mail manage links")
+
+
+def mail_consent_request(app: Flask, item: Submission, token: str) -> None:
+    """Tell the author an owner asks to publish their note.
+
+    :raise mailer.MailError: when the mail cannot be sent.
+    """
+    text = render_template(
+        "email/consent_request.txt",
+        item=item,
+        link=app.config["PUBLIC_URL"].rstrip("/") + url_for("manage.page", token=token),
+        days=app.config["CONSENT_REQUEST_DAYS"],
+    )
+    mailer.send(
+        app.config,
+        mailer.build_message(
+            app.config,
+            to=[item.email],
+            subject=f"May we publish your note to {app.config['CONFERENCE_NAME']}?",
+            text=text,
+        ),
+    )
