@@ -24,6 +24,8 @@ DEFAULTS: dict = {
     "EMAIL_CHECK_DELIVERABILITY": False,
     "MIN_FILL_SECONDS": 2,
     "PER_PAGE": 20,
+    # How often an open front page asks whether new ideas were published.
+    "LIVE_POLL_SECONDS": 20,
     # Far above any real idea; bigger requests get a 413 before any parsing.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # A bare @handle links here; @user@host (fediverse) and @name.domain (Bluesky) link

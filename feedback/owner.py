@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from feedback import digests, moderation, queue, stats
+from feedback import consent, digests, mailer, manage, moderation, queue, stats, submissions
 from feedback.auth import login_manager
 from feedback.db import get_session
 from feedback.forms import (
@@ -22,6 +22,7 @@ from feedback.forms import (
     BulkForm,
     EditForm,
     NoteForm,
+    ProposalForm,
     TopicChoiceForm,
     parse_item_id,
 )
@@ -181,6 +182,9 @@ def item(item_id: int):
 def _render_item(item: Submission, status: int = 200, **forms):
     """The item page; ``forms`` replaces a default form (one sent back with errors)."""
     topic_form = forms.get("topic_form") or TopicChoiceForm(formdata=None, topic=item.topic_id)
+    proposal_form = forms.get("proposal_form") or ProposalForm(
+        formdata=None, title=item.title, body=item.body
+    )
     topic_form.topic.choices = _topic_choices()
     return (
         render_template(
@@ -190,6 +194,8 @@ def _render_item(item: Submission, status: int = 200, **forms):
             edit_form=forms.get("edit_form") or EditForm(formdata=None, obj=item),
             note_form=forms.get("note_form") or NoteForm(formdata=None, note=item.owner_note),
             topic_form=topic_form,
+            proposal_form=proposal_form,
+            request_open=consent.open_request(get_session(), item),
         ),
         status,
     )
@@ -246,6 +252,42 @@ def set_topic(item_id: int):
     db.commit()
     flash(f"Idea #{item_id} moved to #{item.topic.slug}.")
     return redirect(_back(url_for("owner.item", item_id=item_id)), 303)
+
+
+@bp.post(f"/items/<int(max={MAX_ID}):item_id>/ask")
+def ask(item_id: int):
+    """Ask the author of a private note to let it be published, maybe in a trimmed version."""
+    item = _item(item_id)
+    form = ProposalForm()
+    if not form.validate_on_submit():
+        return _render_item(item, 400, proposal_form=form)
+    db = get_session()
+    config = current_app.config
+    try:
+        consent.ask(
+            db,
+            item,
+            current_user,
+            title=form.title.data,
+            body=form.body.data,
+            days=config["CONSENT_REQUEST_DAYS"],
+        )
+    except consent.ConsentError as exc:
+        db.rollback()
+        abort(409, description=str(exc))
+    token = submissions.manage_link_token(db, item, config["SECRET_KEY"])
+    db.commit()
+    try:
+        manage.mail_consent_request(current_app._get_current_object(), item, token)
+    except mailer.MailError as exc:
+        flash(
+            f"The request is saved, but the email to the author failed: {exc} The author sees "
+            "it on their page when they next visit.",
+            "error",
+        )
+    else:
+        flash(f"The author of idea #{item_id} is asked; you see their answer in the history.")
+    return redirect(url_for("owner.item", item_id=item_id), 303)
 
 
 @bp.route(f"/items/<int(max={MAX_ID}):item_id>/delete", methods=["GET", "POST"])

@@ -43,7 +43,10 @@ CHROMIUM_ARGS = [
 def live_server(tmp_path) -> Iterator[tuple[str, object]]:
     """The app on a real HTTP port, on a SQLite file (the data layer is tested on both)."""
     app = setup_app(
-        f"sqlite:///{tmp_path / 'browser.sqlite'}", MIN_FILL_SECONDS=1, WTF_CSRF_ENABLED=True
+        f"sqlite:///{tmp_path / 'browser.sqlite'}",
+        MIN_FILL_SECONDS=1,
+        WTF_CSRF_ENABLED=True,
+        LIVE_POLL_SECONDS=0.5,
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -194,3 +197,33 @@ def _store(app, body: str, visibility: str = "public") -> int:
         )
         session.commit()
         return item.id
+
+
+def test_new_ideas_bar_appears_and_shows_the_idea(live_server, js_page):
+    """Like the chat's "more tweets" bar: an idea approved while the page is open."""
+    base, app = live_server
+    add_owner(app)
+    _store(app, "An idea that was there before.")
+    page = js_page
+    page.goto(base + "/")
+    assert page.locator(".new-ideas").is_hidden()
+
+    item_id = _store(app, "Fresh idea <b>from</b> another reader.")
+    owner = app.test_client()
+    login_page = owner.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    credentials = {"email": OWNER_EMAIL, "password": OWNER_PASSWORD, "csrf_token": token}
+    assert owner.post("/admin/login", data=credentials).status_code == 303
+    queue = owner.get("/admin/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', queue).group(1)
+    approved = owner.post(f"/admin/items/{item_id}/approve", data={"csrf_token": token})
+    assert approved.status_code == 303
+
+    bar = page.locator(".new-ideas")
+    bar.wait_for(state="visible", timeout=10000)
+    assert bar.inner_text() == "1 new idea - show them"
+    bar.click()
+    fresh = page.locator(f"#idea-{item_id}")
+    assert fresh.is_visible()
+    assert fresh.locator(".body").inner_text() == "Fresh idea <b>from</b> another reader."
+    assert bar.is_hidden()

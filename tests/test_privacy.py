@@ -127,3 +127,52 @@ def test_public_list_uses_the_index(app):
         assert not any(line.upper().startswith("SCAN SUBMISSIONS") for line in plan), plan
         # No sorting step: the index already gives newest first.
         assert not any(w in line.upper() for line in plan for w in ("SORT", "TEMP B-TREE")), plan
+
+
+def test_no_public_url_leaks_a_marker(app, client, make_submission):
+    """Every public URL the app has, fetched with private and pending markers in the data."""
+    from feedback.models import Topic
+
+    with app.app_context():
+        topics = get_session().scalars(sa.select(Topic.slug)).all()
+    hidden = [
+        make_submission(
+            visibility=v,
+            status=s,
+            title=f"LEAKMARK title {v} {s}",
+            body=f"LEAKMARK body {v} {s}",
+            author_name="LEAKMARK Person",
+            email="leakmark@example.org",
+            website="https://leakmark.example.org",
+            owner_note="LEAKMARK note",
+        )
+        for v, s in HIDDEN
+    ]
+    shown = make_submission(
+        body="A public idea on every page.",
+        email="public-author-leakmark@example.org",
+        owner_note="LEAKMARK note of a public idea",
+    )
+    urls = ["/", "/?sort=top", "/?page=2", "/feed.atom", "/api/ideas", "/api/ideas?after=0"]
+    urls += [f"/ideas/{item_id}" for item_id in [*hidden, shown]]
+    for slug in topics:
+        urls += [f"/topics/{slug}", f"/topics/{slug}?sort=top", f"/topics/{slug}/feed.atom"]
+        urls += [f"/api/ideas?topic={slug}"]
+    urls += ["/thanks", "/s/resend", "/s/resend/sent", "/healthz", "/no-such-page", "/ideas"]
+    urls += ["/s/" + "A" * 43, "/static/style.css", "/static/live.js"]
+
+    # Every public GET route is in the list (owner, digest and login pages are not public).
+    private_prefixes = ("owner.", "digests.", "auth.", "manage.page", "static")
+    routes = {
+        rule.rule.split("<")[0]
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.endpoint.startswith(private_prefixes)
+    }
+    covered = {route for route in routes if any(url.startswith(route) for url in urls)}
+    assert covered == routes
+
+    for url in urls:
+        with client.get(url) as response:
+            text = response.get_data(as_text=True).lower()
+        assert "leakmark" not in text, url
+    assert "A public idea on every page." in client.get("/").get_data(as_text=True)

@@ -3,9 +3,9 @@
 // without this script; it only adds the bar.
 (function () {
   "use strict";
-  var POLL_MS = 20000;
   var list = document.querySelector("[data-live]");
   if (!list || !window.fetch) return;
+  var POLL_MS = (parseFloat(list.getAttribute("data-poll")) || 20) * 1000;
   var endpoint = list.getAttribute("data-live");
   var latest = parseInt(list.getAttribute("data-latest"), 10) || 0;
   var etag = null;
