@@ -2,14 +2,15 @@
 
 import hashlib
 import json
+from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from feedback import visibility
 from feedback.db import get_session
 from feedback.markup import paragraphs, profile_url
-from feedback.models import Submission, Topic
+from feedback.models import Submission
+from feedback.public import topic_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -34,6 +35,7 @@ def _public_fields(item: Submission) -> dict:
         "author_url": _profile(item.website),
         "topic": {"slug": item.topic.slug, "name": item.topic.name},
         "created": item.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "published": _iso_micro(item.published_at or item.created_at),
         "body": item.body,
         "body_html": str(paragraphs(item.body)),
         "votes": item.vote_count,
@@ -44,33 +46,49 @@ def _profile(website: str | None) -> str | None:
     return profile_url(website, current_app.config["HANDLE_PROFILE_URL"])
 
 
+def _iso_micro(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _since() -> datetime | None:
+    raw = request.args.get("since")
+    if raw is None:
+        return None
+    try:
+        moment = datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        abort(400, description="since must be a time like 2026-03-01T09:30:00.000000Z.")
+    return moment
+
+
 @bp.get("/ideas")
 def ideas():
-    """Public ideas with an id above ``after``, oldest first, at most ``limit``.
+    """Public ideas, oldest first, at most ``limit``: with an id above ``after``, or (for
+    live updates) published after ``since``, so ideas approved out of order are not missed.
 
-    Poll with the highest id seen as ``after``; an unchanged answer is a 304 when the
-    client sends the last ETag back in If-None-Match.
+    An unchanged answer is a 304 when the client sends the last ETag in If-None-Match.
     """
     after = _whole_number("after", 0, 0, 2**31 - 1)
     limit = _whole_number("limit", 20, 1, MAX_LIMIT)
-    query = (
-        visibility.public_submissions()
-        .where(Submission.id > after)
-        .order_by(None)
-        .order_by(Submission.id)
-    )
+    since = _since()
+    query = visibility.public_submissions().order_by(None)
+    if since is not None:
+        query = query.where(Submission.published_at > since).order_by(
+            Submission.published_at, Submission.id
+        )
+    else:
+        query = query.where(Submission.id > after).order_by(Submission.id)
     slug = request.args.get("topic")
     if slug is not None:
-        topic = get_session().scalar(sa.select(Topic).where(Topic.slug == slug))
-        if topic is None:
-            abort(404, description="There is no such topic.")
-        query = query.where(Submission.topic_id == topic.id)
+        query = query.where(Submission.topic_id == topic_or_404(slug).id)
     rows = get_session().scalars(query.limit(limit + 1)).all()
     items = [_public_fields(item) for item in rows[:limit]]
     document = {"ideas": items, "count": len(items), "more": len(rows) > limit}
-    if document["more"]:
+    if document["more"] and since is None:
+        document["next"] = url_for("api.ideas", after=items[-1]["id"], limit=limit, topic=slug)
+    elif document["more"]:
         document["next"] = url_for(
-            "api.ideas", after=items[-1]["id"], limit=limit, topic=slug, _external=False
+            "api.ideas", since=items[-1]["published"], limit=limit, topic=slug
         )
     body = json.dumps(document, ensure_ascii=False, sort_keys=True)
     response = Response(body, mimetype="application/json")

@@ -15,8 +15,19 @@ class ConsentError(ValueError):
     """A request or answer that cannot be made; the message says why."""
 
 
+def askable(item: Submission) -> bool:
+    """Whether a request about this item may be made or answered: a private note that is
+    pending or accepted (never a withdrawn, rejected or spam one)."""
+    return item.visibility is Visibility.PRIVATE and item.status in (
+        Status.PENDING,
+        Status.APPROVED,
+    )
+
+
 def open_request(session: Session, item: Submission) -> ConsentRequest | None:
-    """The item's unanswered, unexpired request, if any."""
+    """The item's unanswered, unexpired request, if any, while it can still be answered."""
+    if not askable(item):
+        return None
     return session.scalars(
         sa.select(ConsentRequest)
         .where(
@@ -42,11 +53,7 @@ def ask(
     :raise ConsentError: for a public or withdrawn item, a note already consented, or one
         with a request still open.
     """
-    if item.visibility is not Visibility.PRIVATE or item.status in (
-        Status.WITHDRAWN,
-        Status.REJECTED,
-        Status.SPAM,
-    ):
+    if not askable(item):
         raise ConsentError("Only a private note that is not withdrawn or rejected can be asked.")
     if item.consent_to_publish:
         raise ConsentError("The author already allowed publishing; use Make public.")
@@ -72,7 +79,7 @@ def answer(session: Session, item: Submission, request: ConsentRequest, accept: 
 
     :raise ConsentError: when the request expired or was answered already.
     """
-    if request.answer is not None or request.expires_at <= utcnow():
+    if request.answer is not None or request.expires_at <= utcnow() or not askable(item):
         raise ConsentError("This request is no longer open.")
     request.answer = "accepted" if accept else "declined"
     request.answered_at = utcnow()

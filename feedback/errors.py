@@ -1,6 +1,7 @@
 """Error responses: an HTML page for people, JSON with a message for machines."""
 
 import logging
+import re
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -30,7 +31,9 @@ def handle_http_error(error: HTTPException):
 
 def handle_unexpected(error: Exception):
     """Log the crash and answer 500 without revealing anything from the database."""
-    log.exception("Unhandled error on %s %s", request.method, request.path)
+    # Manage links are secrets: keep them out of the logs.
+    path = re.sub(r"^/s/[^/]+", "/s/<token>", request.path)
+    log.exception("Unhandled error on %s %s", request.method, path)
     return _respond(InternalServerError())
 
 

@@ -1,5 +1,6 @@
 """Atom 1.0 feeds of public ideas, built with ElementTree (escaped by construction)."""
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from xml.etree import ElementTree as ET
@@ -15,9 +16,13 @@ def _tag(name: str) -> str:
     return f"{{{ATOM}}}{name}"
 
 
+# Characters XML 1.0 cannot carry at all; a second guard behind the forms' checks.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _text(parent: ET.Element, name: str, text: str, **attrs) -> ET.Element:
     element = ET.SubElement(parent, _tag(name), attrs)
-    element.text = text
+    element.text = _NOT_XML.sub("\ufffd", text)
     return element
 
 

@@ -63,6 +63,12 @@ def _website(value: str | None) -> str | None:
     return value
 
 
+def _is_noncharacter(char: str) -> bool:
+    # U+FDD0..U+FDEF and every U+xxFFFE/U+xxFFFF: never text, and not allowed in XML feeds.
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
 def _bad_characters(value: str, allow_newlines: bool) -> str | None:
     """The reason a reader's text cannot be stored, or None when it is fine."""
     if "\ufffd" in value:
@@ -79,6 +85,8 @@ def _bad_characters(value: str, allow_newlines: bool) -> str | None:
             return "This contains control characters, which are not allowed."
         if char in _BIDI_CONTROLS:
             return "This contains invisible text-direction characters, which are not allowed."
+        if _is_noncharacter(char):
+            return "This contains characters that are not text (Unicode noncharacters)."
     return None
 
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -17,16 +16,23 @@ from flask import (
 )
 from wtforms import SelectChoice
 
-from feedback import consent, digests, mailer, submissions
+from feedback import consent, digests, notify, submissions
 from feedback.db import get_session
 from feedback.forms import ActionForm, AuthorEditForm, ResendForm
 from feedback.models import ConsentRequest, Submission, Topic
 from feedback.ratelimit import limiter
-from feedback.security import secret_page
+from feedback.security import no_store
 from feedback.topics import list_topics
 
 bp = Blueprint("manage", __name__, url_prefix="/s")
 log = logging.getLogger(__name__)
+
+
+@bp.after_request
+def keep_links_secret(response):
+    """Every answer under /s/, errors included: never cached, never named in a Referer."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return no_store(response)
 
 
 def _item(token: str) -> Submission:
@@ -74,14 +80,12 @@ def _render(token: str, item: Submission, edit_form: AuthorEditForm | None = Non
 
 
 @bp.get("/<token>")
-@secret_page
 def page(token: str):
     """The author's own view of their idea, whatever its visibility, with what they can do."""
     return _render(token, _item(token))
 
 
 @bp.post("/<token>/edit")
-@secret_page
 def edit(token: str):
     """Save the author's changes (while pending, or shortly after approval)."""
     item = _item(token)
@@ -113,7 +117,6 @@ def edit(token: str):
 
 
 @bp.post("/<token>/withdraw")
-@secret_page
 def withdraw(token: str):
     """Withdraw the idea from every public page and every future digest."""
     item = _item(token)
@@ -125,7 +128,6 @@ def withdraw(token: str):
 
 
 @bp.post("/<token>/consent")
-@secret_page
 def set_consent(token: str):
     """Give or take back consent to publish a private note."""
     item = _item(token)
@@ -147,7 +149,6 @@ def set_consent(token: str):
 
 
 @bp.post("/<token>/requests/<int(max=2147483647):request_id>")
-@secret_page
 def answer(token: str, request_id: int):
     """Publish the proposed version, or keep the note private."""
     item = _item(token)
@@ -171,8 +172,14 @@ def answer(token: str, request_id: int):
     return redirect(url_for("manage.page", token=token), 303)
 
 
+def _resend_email_key() -> str:
+    return "resend:" + request.form.get("email", "").strip().lower()[:254]
+
+
 @bp.route("/resend", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RESEND_RATE_LIMIT"], methods=["POST"])
+# Per address too, so nobody can flood someone's mailbox from many networks.
+@limiter.limit("3 per day", methods=["POST"], key_func=_resend_email_key)
 def resend():
     """Mail the links of an address's ideas again; the answer never says if there are any."""
     form = ResendForm()
@@ -181,7 +188,9 @@ def resend():
     response = redirect(url_for("manage.resend_sent"), 303)
     # After the response, so neither its content nor its timing tells whether ideas exist.
     response.call_on_close(
-        functools.partial(_mail_links, current_app._get_current_object(), form.email.data)
+        functools.partial(
+            notify.send_manage_links, current_app._get_current_object(), form.email.data
+        )
     )
     return response
 
@@ -190,49 +199,3 @@ def resend():
 def resend_sent():
     """The same answer for every address."""
     return render_template("public/resend_sent.html")
-
-
-def _mail_links(app: Flask, email: str) -> None:
-    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
-        try:
-            session = get_session()
-            items = submissions.by_email(session, email)
-            if not items:
-                return
-            links = [
-                (item, submissions.manage_link_token(session, item, app.config["SECRET_KEY"]))
-                for item in items
-            ]
-            session.commit()
-            text = render_template("email/links.txt", links=links)
-            message = mailer.build_message(
-                app.config,
-                to=[items[0].email],
-                subject=f"Your ideas for {app.config['CONFERENCE_NAME']}",
-                text=text,
-            )
-            mailer.send(app.config, message)
-        except Exception:  # the answer was already given; a failure is only logged
-            log.exception("Could not mail manage links")
-
-
-def mail_consent_request(app: Flask, item: Submission, token: str) -> None:
-    """Tell the author an owner asks to publish their note.
-
-    :raise mailer.MailError: when the mail cannot be sent.
-    """
-    text = render_template(
-        "email/consent_request.txt",
-        item=item,
-        link=app.config["PUBLIC_URL"].rstrip("/") + url_for("manage.page", token=token),
-        days=app.config["CONSENT_REQUEST_DAYS"],
-    )
-    mailer.send(
-        app.config,
-        mailer.build_message(
-            app.config,
-            to=[item.email],
-            subject=f"May we publish your note to {app.config['CONFERENCE_NAME']}?",
-            text=text,
-        ),
-    )

@@ -138,6 +138,9 @@ class Submission(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the item last became public and approved (see _mark_published): the live "new
+    # ideas" bar and the API follow this, so ideas approved out of order are not missed.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     topic: Mapped[Topic] = relationship(lazy="joined", innerjoin=True)
 
@@ -163,6 +166,18 @@ class Submission(Base):
 def _refresh_content_hash(mapper, connection, item: Submission) -> None:
     # One place keeps the hash true, whoever changes the item (owner, author, import).
     item.content_hash = item.digest_fingerprint()
+    _mark_published(item)
+
+
+def _mark_published(item: Submission) -> None:
+    # One place notices every way an item becomes public: approval, publishing, consent.
+    public_now = item.status == Status.APPROVED and item.visibility == Visibility.PUBLIC
+    if not public_now:
+        return
+    state = sa.inspect(item)
+    changed = any(state.attrs[name].history.has_changes() for name in ("status", "visibility"))
+    if item.published_at is None or changed:
+        item.published_at = utcnow()
 
 
 class Owner(Base):

@@ -6,7 +6,7 @@ from email.headerregistry import Address
 
 from flask import Flask, render_template, url_for
 
-from feedback import mailer, owners
+from feedback import mailer, owners, submissions
 from feedback.db import get_session
 from feedback.models import Submission, Visibility
 
@@ -61,3 +61,49 @@ def send_new_idea_notice(app: Flask, item_id: int) -> None:
             log.exception("New-idea notice for #%s not sent", item_id)
         except Exception:  # the reader's idea is stored; a notice must never crash a worker
             log.exception("New-idea notice for #%s failed", item_id)
+
+
+def send_manage_links(app: Flask, email: str) -> None:
+    """Mail an address the links of its ideas; an address with none gets a short note
+    instead, so the work (and its time) is the same either way. Failures are logged."""
+    with app.test_request_context(base_url=app.config["PUBLIC_URL"]):
+        try:
+            session = get_session()
+            items = submissions.by_email(session, email)
+            links = [
+                (item, submissions.manage_link_token(session, item, app.config["SECRET_KEY"]))
+                for item in items
+            ]
+            session.commit()
+            text = render_template("email/links.txt", links=links)
+            message = mailer.build_message(
+                app.config,
+                to=[items[0].email if items else email],
+                subject=f"Your ideas for {app.config['CONFERENCE_NAME']}",
+                text=text,
+            )
+            mailer.send(app.config, message)
+        except Exception:  # the answer was already given; a failure is only logged
+            log.exception("Could not mail manage links")
+
+
+def mail_consent_request(app: Flask, item: Submission, token: str) -> None:
+    """Tell the author an owner asks to publish their note.
+
+    :raise mailer.MailError: when the mail cannot be sent.
+    """
+    text = render_template(
+        "email/consent_request.txt",
+        item=item,
+        link=app.config["PUBLIC_URL"].rstrip("/") + url_for("manage.page", token=token),
+        days=app.config["CONSENT_REQUEST_DAYS"],
+    )
+    mailer.send(
+        app.config,
+        mailer.build_message(
+            app.config,
+            to=[item.email],
+            subject=f"May we publish your note to {app.config['CONFERENCE_NAME']}?",
+            text=text,
+        ),
+    )

@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from feedback import consent, digests, mailer, manage, moderation, queue, stats, submissions
+from feedback import consent, digests, mailer, moderation, notify, queue, stats, submissions
 from feedback.auth import login_manager
 from feedback.db import get_session
 from feedback.forms import (
@@ -278,7 +278,7 @@ def ask(item_id: int):
     token = submissions.manage_link_token(db, item, config["SECRET_KEY"])
     db.commit()
     try:
-        manage.mail_consent_request(current_app._get_current_object(), item, token)
+        notify.mail_consent_request(current_app._get_current_object(), item, token)
     except mailer.MailError as exc:
         flash(
             f"The request is saved, but the email to the author failed: {exc} The author sees "

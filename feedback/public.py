@@ -110,6 +110,19 @@ def page_number() -> int:
     return int(raw)
 
 
+def topic_or_404(slug: str) -> Topic:
+    """The topic with that slug.
+
+    :raise 404: for an unknown slug, including ones no slug could be (NUL bytes, too long).
+    """
+    if len(slug) > 60 or not slug.isascii() or not slug.replace("-", "").isalnum():
+        abort(404, description="There is no such topic.")
+    topic = get_session().scalar(sa.select(Topic).where(Topic.slug == slug))
+    if topic is None:
+        abort(404, description="There is no such topic.")
+    return topic
+
+
 def sort_order() -> str:
     """The ``sort`` query argument: "new" (the default) or "top".
 
@@ -147,6 +160,7 @@ def _render_index(form: SubmissionForm, status: int = 200):
             sort=sort,
             voted=voted,
             topics=list_topics(get_session()),
+            now_micro=utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         ),
         status,
     )
@@ -307,9 +321,7 @@ def topic(slug: str):
 
     :raise 404: for an unknown topic.
     """
-    found = get_session().scalar(sa.select(Topic).where(Topic.slug == slug))
-    if found is None:
-        abort(404, description="There is no such topic.")
+    found = topic_or_404(slug)
     page, sort, voted = _public_page(found)
     return render_template("public/topic.html", topic=found, page=page, sort=sort, voted=voted)
 
@@ -398,11 +410,8 @@ def topic_feed(slug: str):
 
     :raise 404: for an unknown topic.
     """
-    session = get_session()
-    found = session.scalar(sa.select(Topic).where(Topic.slug == slug))
-    if found is None:
-        abort(404, description="There is no such topic.")
-    items = session.scalars(visibility.public_submissions(topic=found).limit(FEED_SIZE))
+    found = topic_or_404(slug)
+    items = get_session().scalars(visibility.public_submissions(topic=found).limit(FEED_SIZE))
     name = current_app.config["CONFERENCE_NAME"]
     return _feed_response(
         items,

@@ -129,7 +129,10 @@ def manage_link_token(session: Session, item: Submission, secret_key: str) -> st
     if item.manage_nonce is None:
         token, item.manage_nonce, item.manage_token_hash = new_manage_token(secret_key)
         return token
-    return manage_token(item.manage_nonce, secret_key)
+    token = manage_token(item.manage_nonce, secret_key)
+    # After a change of SECRET_KEY the old link is dead anyway; make the mailed one work.
+    item.manage_token_hash = hash_token(token)
+    return token
 
 
 def by_email(session: Session, email: str) -> list[Submission]:
@@ -208,7 +211,10 @@ def edit_by_author(
 
 
 def withdraw(session: Session, item: Submission) -> None:
-    """Take the idea back: off every public page and out of every future digest."""
+    """Take the idea back: off every public page and out of every future digest.
+
+    Any open request to publish it can no longer be answered (consent.askable).
+    """
     if item.status is Status.WITHDRAWN:
         return
     moderation.record(session, item, None, "status", item.status, Status.WITHDRAWN, actor=AUTHOR)

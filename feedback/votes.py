@@ -18,6 +18,13 @@ def cast(
 
     :raise VoteRefused: for a second +1 from the same browser, or too many from one address.
     """
+    # The increment comes first: it locks the idea's row (PostgreSQL) or the database
+    # (SQLite) until commit, so concurrent +1s are counted and checked one at a time.
+    session.execute(
+        sa.update(Submission)
+        .where(Submission.id == item.id)
+        .values(vote_count=Submission.vote_count + 1)
+    )
     from_address = session.scalar(
         sa.select(sa.func.count())
         .select_from(Vote)
@@ -25,20 +32,12 @@ def cast(
     )
     if from_address >= per_address:
         raise VoteRefused("This idea already has several +1s from your network.")
+    session.add(Vote(submission_id=item.id, voter_hash=voter_hash, address_hash=address_hash))
     try:
-        with session.begin_nested():
-            session.add(
-                Vote(submission_id=item.id, voter_hash=voter_hash, address_hash=address_hash)
-            )
-            session.flush()
+        # The unique (idea, voter) constraint decides, even for two +1s at the same moment.
+        session.flush()
     except IntegrityError:
         raise VoteRefused("You have already given this idea a +1.") from None
-    # An atomic increment, so concurrent +1s each count once.
-    session.execute(
-        sa.update(Submission)
-        .where(Submission.id == item.id)
-        .values(vote_count=Submission.vote_count + 1)
-    )
     return session.scalar(sa.select(Submission.vote_count).where(Submission.id == item.id))
 
 

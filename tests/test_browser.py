@@ -208,7 +208,18 @@ def test_new_ideas_bar_appears_and_shows_the_idea(live_server, js_page):
     page.goto(base + "/")
     assert page.locator(".new-ideas").is_hidden()
 
-    item_id = _store(app, "Fresh idea <b>from</b> another reader.")
+    # A second reader, in another tab, sends an idea through the form.
+    other = page.context.new_page()
+    other.goto(base + "/")
+    _fill(other, "Public comment", "Second Reader", "Fresh idea <b>from</b> another reader.")
+    other.get_by_role("button", name="Send my idea").click()
+    assert other.url == base + "/thanks#main"
+    other.close()
+    with app.app_context():
+        from feedback.db import get_session
+        from feedback.models import Submission
+
+        item_id = get_session().scalar(sa.select(sa.func.max(Submission.id)))
     owner = app.test_client()
     login_page = owner.get("/admin/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)

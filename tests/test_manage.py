@@ -164,9 +164,24 @@ def test_manage_actions_need_csrf(make_app):
     page = client.get("/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     item_id, path = _submit(app, client, csrf_token=token)
-    for suffix, data in (("/withdraw", {}), ("/consent", {"consent": "yes"}), ("/edit", {})):
-        assert client.post(path + suffix, data=data).status_code == 400, suffix
-    assert get_item(app, item_id).status is Status.PENDING
+    valid_edit = {"title": "T", "body": "A valid edit of the idea.", "topic": "1"}
+    for suffix, data in (
+        ("/withdraw", {}),
+        ("/consent", {"consent": "yes"}),
+        ("/edit", valid_edit),
+        ("/requests/1", {"answer": "publish"}),
+    ):
+        response = client.post(path + suffix, data=data)
+        assert response.status_code == 400, suffix
+        assert "CSRF" in response.get_data(as_text=True), suffix
+    assert client.post("/s/resend", data={"email": "a@example.org"}).status_code == 400
+    assert client.post(f"/ideas/{item_id}/vote").status_code == 400
+    item = get_item(app, item_id)
+    assert (item.status, item.consent_to_publish, item.title) == (
+        Status.PENDING,
+        True,
+        "A bloggers' corner",
+    )
 
 
 @pytest.fixture
@@ -253,8 +268,47 @@ def test_author_keeps_it_private_and_requests_expire(app, client):
 
 def test_asking_about_a_public_or_consented_idea_is_refused(app, client):
     public_id, _ = _submit(app, client)
+    consented_id, _ = _submit(app, client, visibility="private", consent="y")
     owner = _owner_client(app)
-    assert owner.post(f"/admin/items/{public_id}/ask", data={"body": "x y z"}).status_code == 409
+    for item_id in (public_id, consented_id):
+        response = owner.post(f"/admin/items/{item_id}/ask", data={"body": "x y z"})
+        assert response.status_code == 409, item_id
+
+
+@pytest.mark.parametrize("later", ["spam", "reject", "withdraw"])
+def test_a_yes_after_spam_rejection_or_withdrawal_publishes_nothing(app, client, later):
+    item_id, path = _submit(app, client, visibility="private", body="Asked, then stopped.")
+    owner = _owner_client(app)
+    owner.post(f"/admin/items/{item_id}/ask", data={"body": "Public version."})
+    request_id = re.search(r"/requests/(\d+)", client.get(path).get_data(as_text=True)).group(1)
+    if later == "withdraw":
+        client.post(path + "/withdraw")
+    else:
+        owner.post(f"/admin/items/{item_id}/{later}")
+    assert "asks to publish" not in client.get(path).get_data(as_text=True)
+    response = client.post(f"{path}/requests/{request_id}", data={"answer": "publish"})
+    assert response.status_code == 409
+    assert get_item(app, item_id).visibility is Visibility.PRIVATE
+
+
+def test_mailed_links_still_work_after_the_secret_key_changes(make_app, smtp):
+    port, inbox = smtp
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    client = app.test_client()
+    _submit(app, client, email="keys@example.org")
+    app.config["SECRET_KEY"] = "a-new-secret-key"
+    with client.post("/s/resend", data={"email": "keys@example.org"}):
+        pass
+    link = re.search(r"http://127\.0\.0\.1:5000(/s/\S+)", inbox.messages[0][1].get_content())
+    assert client.get(link.group(1)).status_code == 200
+
+
+def test_error_answers_under_s_keep_the_link_secret(app, client):
+    _item_id, path = _submit(app, client)
+    response = client.post(path + "/consent", data={"consent": "maybe"})
+    assert response.status_code == 400
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
 def test_resend_mails_links_and_never_tells_if_the_address_exists(make_app, smtp):
@@ -268,9 +322,14 @@ def test_resend_mails_links_and_never_tells_if_the_address_exists(make_app, smtp
         pass
     assert known.status_code == unknown.status_code == 303
     assert known.headers["Location"] == unknown.headers["Location"]
-    assert len(inbox.messages) == 1
-    recipients, mail = inbox.messages[0]
-    assert recipients == ["Forgetful@example.org"]
-    assert path in mail.get_content()
+    # Both addresses get one email (the same work, the same time); only the mailbox's owner
+    # learns whether ideas came from it.
+    assert len(inbox.messages) == 2
+    (known_to, known_mail), (unknown_to, unknown_mail) = inbox.messages
+    assert known_to == ["Forgetful@example.org"]
+    assert path in known_mail.get_content()
+    assert unknown_to == ["stranger@example.org"]
+    assert "No ideas were sent from this address" in unknown_mail.get_content()
+    assert "/s/" not in unknown_mail.get_content()
     bad = client.post("/s/resend", data={"email": "not an address"})
     assert bad.status_code == 400

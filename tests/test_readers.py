@@ -106,6 +106,64 @@ def test_fifty_concurrent_votes_count_exactly_fifty(app, make_submission):
     assert get_item(app, item_id).vote_count == 50
 
 
+def test_the_per_address_limit_holds_under_concurrency(make_app):
+    app = make_app(VOTES_PER_ADDRESS=3)
+    with app.app_context():
+        session = get_session()
+        item = Submission(
+            visibility=Visibility.PUBLIC,
+            status=Status.APPROVED,
+            author_name="A",
+            email="a@example.org",
+            topic_id=session.scalar(sa.select(Topic.id)),
+            body="An idea long enough.",
+            manage_token_hash="e" * 64,
+        )
+        session.add(item)
+        session.commit()
+        item_id = item.id
+    barrier = threading.Barrier(20)
+
+    def voter() -> None:
+        client = app.test_client()
+        barrier.wait()
+        client.post(f"/ideas/{item_id}/vote", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+
+    threads = [threading.Thread(target=voter) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert get_item(app, item_id).vote_count == 3
+
+
+def test_api_since_catches_ideas_approved_out_of_order(app, client, make_submission):
+    first = make_submission(status=Status.PENDING, body="Sent first, approved last.")
+    second = make_submission(body="Sent second, approved at once.")
+    page = client.get("/").get_data(as_text=True)
+    since = re.search(r'data-since="([^"]+)"', page).group(1)
+    with app.app_context():
+        session = get_session()
+        session.get(Submission, first).status = Status.APPROVED
+        session.commit()
+    ideas = client.get(f"/api/ideas?since={since}").get_json()["ideas"]
+    assert [i["id"] for i in ideas] == [first]
+    assert second not in [i["id"] for i in ideas]
+    assert client.get("/api/ideas?since=yesterday").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url", ["/topics/%00", "/topics/%00/feed.atom", "/api/ideas?topic=%00", "/topics/" + "x" * 300]
+)
+def test_impossible_topic_slugs_are_404(client, url):
+    assert client.get(url).status_code == 404
+
+
+def test_feeds_stay_valid_xml_whatever_was_stored(client, make_submission):
+    make_submission(title="Odd \uffff title", body="Body with \x0b and \ufffe inside.")
+    ET.fromstring(client.get("/feed.atom").data)
+
+
 def test_sort_by_most_plus_ones(app, client, make_submission):
     now = utcnow()
     quiet = make_submission(title="Quiet idea", created_at=now)
@@ -197,6 +255,7 @@ def test_api_lists_public_ideas_after_an_id(app, client, make_submission):
         "author_url",
         "topic",
         "created",
+        "published",
         "body",
         "body_html",
         "votes",
@@ -244,7 +303,8 @@ def test_api_unknown_topic_is_a_json_404(client):
 def test_front_page_carries_the_live_update_hooks(client, make_submission):
     item_id = make_submission()
     page = client.get("/").get_data(as_text=True)
-    assert f'data-latest="{item_id}"' in page
+    assert re.search(r'data-since="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"', page)
+    assert f'data-id="{item_id}"' in page
     assert '<script src="/static/live.js" defer></script>' in page
     assert "live.js" not in client.get("/?page=1&sort=top").get_data(as_text=True)
     assert re.search(r'data-live="/api/ideas"', page)

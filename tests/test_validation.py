@@ -62,6 +62,8 @@ CASES = [
     ("title", "Title\r\nBcc: victim@example.org", LINE_MESSAGE),
     ("title", "Title\x00", NUL_MESSAGE),
     ("title", "Title \u2066hidden\u2069", BIDI_MESSAGE),
+    ("title", "Title \uffff", "not text (Unicode noncharacters)"),
+    ("body", "A body with \ufdd0 a noncharacter", "not text (Unicode noncharacters)"),
     ("body", "", "Please write your idea."),
     ("body", "too short", "Your idea needs between 10 and 5000 characters (you have 9)."),
     ("body", "b" * 5001, "Your idea needs between 10 and 5000 characters (you have 5001)."),

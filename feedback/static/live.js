@@ -7,7 +7,12 @@
   if (!list || !window.fetch) return;
   var POLL_MS = (parseFloat(list.getAttribute("data-poll")) || 20) * 1000;
   var endpoint = list.getAttribute("data-live");
-  var latest = parseInt(list.getAttribute("data-latest"), 10) || 0;
+  // Follows when ideas were published, so one approved out of order still shows up.
+  var since = list.getAttribute("data-since");
+  var shown = {};
+  Array.prototype.forEach.call(list.querySelectorAll("article.idea"), function (node) {
+    shown[node.getAttribute("data-id")] = true;
+  });
   var etag = null;
   var waiting = [];
   var bar = document.createElement("button");
@@ -42,11 +47,26 @@
       author.rel = "nofollow ugc noopener";
     }
     meta.appendChild(author);
-    meta.appendChild(document.createTextNode(" in #" + idea.topic.slug + " · just now"));
+    meta.appendChild(document.createTextNode(" in "));
+    var topic = element("a", "topic", "#" + idea.topic.slug);
+    topic.href = "/topics/" + encodeURIComponent(idea.topic.slug);
+    meta.appendChild(topic);
+    meta.appendChild(document.createTextNode(" · "));
+    var permalink = element("a", "permalink");
+    var time = element("time", null, new Date(idea.created).toLocaleDateString());
+    time.setAttribute("datetime", idea.created);
+    permalink.appendChild(time);
+    permalink.href = idea.url;
+    meta.appendChild(permalink);
     node.appendChild(meta);
     var body = element("div", "body");
     body.innerHTML = idea.body_html;
     node.appendChild(body);
+    var vote = element("p", "vote");
+    var open = element("a", null, "+1 it on its page");
+    open.href = idea.url;
+    vote.appendChild(open);
+    node.appendChild(vote);
     return node;
   }
 
@@ -64,7 +84,8 @@
 
   function poll() {
     var headers = etag ? { "If-None-Match": etag } : {};
-    fetch(endpoint + "?after=" + latest, { headers: headers, credentials: "same-origin" })
+    var url = endpoint + "?since=" + encodeURIComponent(since) + "&limit=100";
+    fetch(url, { headers: headers, credentials: "same-origin" })
       .then(function (response) {
         if (response.status !== 200) return null;
         etag = response.headers.get("ETag");
@@ -73,9 +94,12 @@
       .then(function (data) {
         if (!data || !data.ideas.length) return;
         data.ideas.forEach(function (idea) {
+          since = idea.published;
+          if (shown[idea.id]) return;
+          shown[idea.id] = true;
           waiting.push(idea);
-          latest = Math.max(latest, idea.id);
         });
+        if (!waiting.length) return;
         var n = waiting.length;
         bar.textContent = n + (n === 1 ? " new idea" : " new ideas") + " - show them";
         bar.hidden = false;

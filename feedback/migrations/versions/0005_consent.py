@@ -17,6 +17,18 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("published_at", feedback.db.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_index(
+            batch_op.f("ix_submissions_published_at"), ["published_at"], unique=False
+        )
+    op.execute(
+        "UPDATE submissions SET published_at = COALESCE(approved_at, created_at) "
+        "WHERE status = 'approved' AND visibility = 'public'"
+    )
+
     op.create_table(
         "consent_requests",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -46,6 +58,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_submissions_published_at"))
+        batch_op.drop_column("published_at")
+
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.drop_column("manage_nonce")
 
