@@ -468,20 +468,10 @@ class ResendForm(ReaderForm):
     email = SubmissionForm.email
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(EditForm):
     """The version of a private note the owner asks its author to publish."""
 
-    title = StringField(
-        "Proposed title",
-        filters=[_strip],
-        validators=[Optional(), Length(max=120, message="At most 120 characters."), single_line],
-    )
-    body = TextAreaField(
-        "Proposed public text",
-        filters=[_normalise_text],
-        validators=[
-            DataRequired("The proposed text cannot be empty."),
-            Length(max=5000, message="At most 5000 characters (you have %(length)d)."),
-            multi_line,
-        ],
-    )
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.title.label.text = "Proposed title"
+        self.body.label.text = "Proposed public text"
