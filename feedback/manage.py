@@ -16,7 +16,7 @@ from flask import (
 )
 from wtforms import SelectChoice
 
-from feedback import consent, digests, notify, submissions
+from feedback import consent, digests, notify, submissions, visibility
 from feedback.db import get_session
 from feedback.forms import ActionForm, AuthorEditForm, ResendForm
 from feedback.models import ConsentRequest, Submission, Topic
@@ -73,6 +73,7 @@ def _render(token: str, item: Submission, edit_form: AuthorEditForm | None = Non
             can_edit=submissions.can_edit(item, _rules()),
             edit_form=edit_form or _edit_form(item),
             request_open=consent.open_request(session, item),
+            public=visibility.is_public(item),
             action_form=ActionForm(),
         ),
         status,

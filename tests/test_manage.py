@@ -74,6 +74,7 @@ def test_author_edits_while_pending(app, client):
 def test_edit_window_after_approval(app, client):
     item_id, path = _submit(app, client)
     _approve(app, item_id, minutes_ago=10)
+    assert f'href="/ideas/{item_id}">see it</a>' in client.get(path).get_data(as_text=True)
     assert _edit(client, path).status_code == 303
     # Published edits stay published unless the owner chose otherwise.
     assert get_item(app, item_id).status is Status.APPROVED
