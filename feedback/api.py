@@ -10,18 +10,11 @@ from feedback import visibility
 from feedback.db import get_session
 from feedback.markup import paragraphs, profile_url
 from feedback.models import Submission
-from feedback.public import topic_or_404
+from feedback.public import topic_or_404, whole_number_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_LIMIT = 100
-
-
-def _whole_number(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name, str(default))
-    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 10 or not low <= int(raw) <= high:
-        abort(400, description=f"{name} must be a whole number from {low} to {high}.")
-    return int(raw)
 
 
 def _public_fields(item: Submission) -> dict:
@@ -68,8 +61,8 @@ def ideas():
 
     An unchanged answer is a 304 when the client sends the last ETag in If-None-Match.
     """
-    after = _whole_number("after", 0, 0, 2**31 - 1)
-    limit = _whole_number("limit", 20, 1, MAX_LIMIT)
+    after = whole_number_arg("after", 0, 0, 2**31 - 1)
+    limit = whole_number_arg("limit", 20, 1, MAX_LIMIT)
     since = _since()
     query = visibility.public_submissions().order_by(None)
     if since is not None:

@@ -11,7 +11,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from feedback import delivery, demo, digests, exporters, moderation, owners, topics
-from feedback import topics as topics_module
 from feedback.db import get_session
 from feedback.forms import MAX_ITEM_ID
 from feedback.models import Digest
@@ -220,7 +219,7 @@ def _digest_options(command):
     return command
 
 
-def _options(since, until, no_private, anonymise, starred_only, topics, notes, contact):
+def _options(since, until, no_private, anonymise, starred_only, slugs, notes, contact):
     """The digest options from the command line, checked like the owner's form checks them."""
     since, until = since.date() if since else None, until.date() if until else None
     for day in (since, until):
@@ -228,8 +227,8 @@ def _options(since, until, no_private, anonymise, starred_only, topics, notes, c
             raise click.BadParameter("dates must be between the years 1900 and 9000.")
     if since and until and since > until:
         raise click.BadParameter("--since must not be later than --until.")
-    known = {topic.slug for topic in topics_module.list_topics(get_session())}
-    unknown = sorted(set(topics) - known)
+    known = {topic.slug for topic in topics.list_topics(get_session())}
+    unknown = sorted(set(slugs) - known)
     if unknown:
         raise click.BadParameter(
             f"no topic {', '.join(unknown)}; known: {', '.join(sorted(known))}.",
@@ -241,7 +240,7 @@ def _options(since, until, no_private, anonymise, starred_only, topics, notes, c
         since=since,
         until=until,
         starred_only=starred_only,
-        topics=tuple(topics),
+        topics=tuple(slugs),
         include_notes=notes,
         include_contact=contact,
     )

@@ -1,7 +1,7 @@
 """The engine, one session per app context, and the declarative base."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
@@ -31,6 +31,11 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight UTC at the start of a day, for filtering timestamps by date."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 class UTCDateTime(sa.TypeDecorator):

@@ -9,13 +9,13 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedback.db import utcnow
+from feedback.db import day_start, utcnow
 from feedback.models import (
     Credit,
     Digest,
@@ -108,10 +108,6 @@ class Header:
         return cls(**data)
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def _already_sent():
     """Items whose current content some earlier digest already carried."""
     return sa.exists().where(
@@ -136,9 +132,9 @@ def selection(options: Options) -> sa.Select:
     if options.starred_only:
         query = query.where(Submission.starred)
     if options.since:
-        query = query.where(Submission.created_at >= _day_start(options.since))
+        query = query.where(Submission.created_at >= day_start(options.since))
     if options.until:
-        query = query.where(Submission.created_at < _day_start(options.until + timedelta(days=1)))
+        query = query.where(Submission.created_at < day_start(options.until + timedelta(days=1)))
     if options.topics:
         query = query.where(Topic.slug.in_(options.topics))
     # Within a topic: starred first, then oldest first (votes join this order when they exist).

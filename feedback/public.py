@@ -98,16 +98,27 @@ def profile_url_filter(website: str | None) -> str | None:
     return markup.profile_url(website, current_app.config["HANDLE_PROFILE_URL"])
 
 
+def whole_number_arg(
+    name: str, default: int, low: int, high: int, message: str | None = None
+) -> int:
+    """A whole-number query argument within ``low``..``high``.
+
+    :raise 400: for anything else, with ``message`` or a default one.
+    """
+    raw = request.args.get(name, str(default))
+    # isdecimal() alone admits digits from other scripts; int() of 5000 digits raises.
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 10 or not low <= int(raw) <= high:
+        abort(400, description=message or f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
 def page_number() -> int:
     """The ``page`` query argument: a positive whole number, 1 when absent.
 
     :raise 400: when it is anything else.
     """
-    raw = request.args.get("page", "1")
-    # isdecimal() alone admits digits from other scripts; int() of 5000 digits raises.
-    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 9 or int(raw) < 1:
-        abort(400, description="The page number must be a whole number from 1 up.")
-    return int(raw)
+    message = "The page number must be a whole number from 1 up."
+    return whole_number_arg("page", 1, 1, 10**9 - 1, message)
 
 
 def topic_or_404(slug: str) -> Topic:

@@ -2,12 +2,12 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from feedback.db import Page, paginate
+from feedback.db import Page, day_start, paginate
 from feedback.models import Status, Submission, Visibility
 
 
@@ -109,10 +109,6 @@ def to_args(filters: Filters) -> dict[str, str]:
     return args
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def _filtered(filters: Filters, with_status: bool = True) -> sa.Select:
     query = sa.select(Submission)
     if with_status and filters.status is not None:
@@ -124,9 +120,9 @@ def _filtered(filters: Filters, with_status: bool = True) -> sa.Select:
     if filters.starred:
         query = query.where(Submission.starred)
     if filters.since is not None:
-        query = query.where(Submission.created_at >= _day_start(filters.since))
+        query = query.where(Submission.created_at >= day_start(filters.since))
     if filters.until is not None:
-        query = query.where(Submission.created_at < _day_start(filters.until + timedelta(days=1)))
+        query = query.where(Submission.created_at < day_start(filters.until + timedelta(days=1)))
     if filters.text:
         query = query.where(
             sa.or_(

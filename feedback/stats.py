@@ -1,12 +1,12 @@
 """Numbers for the owner's dashboard, and the bars of its ideas-per-day chart."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from feedback.db import utcnow
+from feedback.db import day_start, utcnow
 from feedback.models import Status, Submission, Topic, Visibility
 
 
@@ -65,7 +65,7 @@ def per_day(session: Session, days: int = 30) -> dict[date, int]:
     day = sa.func.date(Submission.created_at)
     rows = session.execute(
         sa.select(day, sa.func.count())
-        .where(Submission.created_at >= datetime.combine(first, time.min, tzinfo=UTC))
+        .where(Submission.created_at >= day_start(first))
         .group_by(day)
     ).all()
     counts = {first + timedelta(days=n): 0 for n in range(days)}
