@@ -1,7 +1,10 @@
 """The digest in every format, written entry by entry to a stream. No Flask here.
 
 Reader text is escaped for each format by construction: Markdown escapes, HTML autoescaping,
-CSV formula neutralising, JSON by json.dumps, and email headers by the email package.
+CSV formula neutralising, JSON by json.dumps, and email headers by the email package. In the
+formats people read (md, txt, html, eml) every link a reader typed is also defanged, never a
+live link: the organisers' inbox must not become a phishing channel. CSV and JSON are data for
+programs and keep the raw values.
 """
 
 import csv
@@ -21,7 +24,7 @@ from typing import TextIO
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from feedback.digests import Entry, Header, Options
-from feedback.markup import paragraphs
+from feedback.markup import defang, mail_paragraphs
 
 FORMATS = ("md", "txt", "html", "csv", "json", "eml")
 MEDIA_TYPES = {
@@ -56,7 +59,8 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters["paragraphs"] = paragraphs
+_env.filters["defang"] = defang
+_env.filters["mail_paragraphs"] = mail_paragraphs
 
 
 def period_text(head: Header) -> str:
@@ -123,19 +127,19 @@ def write_markdown(out: TextIO, head: Header, entries: Iterable[Entry]) -> None:
     out.write(f"# {md_escape(subject(head))}\n\n")
     out.write(f"{_counts_line(head)}\n\n")
     for topic, count in head.per_topic:
-        out.write(f"- {md_escape(topic)}: {count}\n")
+        out.write(f"- {md_escape(defang(topic))}: {count}\n")
     for first, entry in _grouped(entries):
         if first:
-            out.write(f"\n## {md_escape(entry.topic)} (#{entry.topic_slug})\n")
-        out.write(f"\n### {md_escape(entry.title)}\n\n")
+            out.write(f"\n## {md_escape(defang(entry.topic))} (#{entry.topic_slug})\n")
+        out.write(f"\n### {md_escape(defang(entry.title))}\n\n")
         out.write(f"*{md_escape(_byline(entry))}*\n\n")
-        out.write(_md_block(entry.body).rstrip() + "\n")
+        out.write(_md_block(defang(entry.body)).rstrip() + "\n")
         for label, value in _extras(entry):
             out.write(f"\n{label}: {md_escape(value)}\n")
 
 
 def _byline(entry: Entry) -> str:
-    parts = [entry.credit, _visibility_label(entry), _day(entry.received)]
+    parts = [defang(entry.credit), _visibility_label(entry), _day(entry.received)]
     if entry.starred:
         parts.append("starred")
     if entry.updated_since:
@@ -148,13 +152,14 @@ def _visibility_label(entry: Entry) -> str:
 
 
 def _extras(entry: Entry) -> list[tuple[str, str]]:
+    """The labelled extras of an entry, defanged: a website is shown, never linked."""
     extras = []
     if entry.website:
-        extras.append(("Website", entry.website))
+        extras.append(("Website", defang(entry.website)))
     if entry.email:
-        extras.append(("Email", entry.email))
+        extras.append(("Email", defang(entry.email)))
     if entry.note:
-        extras.append(("Owner's note", entry.note))
+        extras.append(("Owner's note", defang(entry.note)))
     return extras
 
 
@@ -181,14 +186,14 @@ def write_text(out: TextIO, head: Header, entries: Iterable[Entry]) -> None:
     out.write(_wrap(title) + "\n" + "=" * min(len(title), WIDTH) + "\n\n")
     out.write(_wrap(_counts_line(head)) + "\n")
     for topic, count in head.per_topic:
-        out.write(_wrap(f"{topic}: {count}", "  ") + "\n")
+        out.write(_wrap(f"{defang(topic)}: {count}", "  ") + "\n")
     for first, entry in _grouped(entries):
         if first:
-            heading = f"{entry.topic} (#{entry.topic_slug})"
+            heading = f"{defang(entry.topic)} (#{entry.topic_slug})"
             out.write("\n\n" + _wrap(heading) + "\n" + "-" * min(len(heading), WIDTH) + "\n")
-        out.write("\n" + _wrap(f"* {entry.title}") + "\n")
+        out.write("\n" + _wrap(f"* {defang(entry.title)}") + "\n")
         out.write(_wrap(_byline(entry), "  ") + "\n\n")
-        out.write(_wrap(entry.body, "  ") + "\n")
+        out.write(_wrap(defang(entry.body), "  ") + "\n")
         for label, value in _extras(entry):
             out.write(_wrap(f"{label}: {value}", "  ") + "\n")
 
@@ -221,6 +226,7 @@ def csv_cell(value: object) -> str:
 
 
 def write_csv(out: TextIO, head: Header, entries: Iterable[Entry]) -> None:
+    # Raw values, links not defanged: CSV is data for programs, which do not follow links.
     # The byte-order mark tells spreadsheet programs the file is UTF-8 (accents intact).
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
@@ -235,6 +241,7 @@ def write_json(
     out: TextIO, head: Header, entries: Iterable[Entry], options: Options | None = None
 ) -> None:
     """The digest as JSON (schema: docs/digest.schema.json), one item written at a time."""
+    # Raw values, links not defanged: JSON is data for programs, which do not follow links.
     document = {
         "version": JSON_VERSION,
         "conference": head.conference,

@@ -6,7 +6,7 @@ from email.headerregistry import Address
 
 from flask import Flask, render_template, url_for
 
-from feedback import mailer, owners, submissions
+from feedback import mailer, markup, owners, submissions
 from feedback.db import get_session
 from feedback.models import Submission, Visibility
 
@@ -17,23 +17,41 @@ log = logging.getLogger(__name__)
 # on every new idea.
 PAUSE_AFTER_FAILURE = 60.0
 _STATE_KEY = "feedback.notify.last_failure"
+SUBJECT_LIMIT = 200  # what mailer.build_message keeps of a Subject
+
+
+def _header_text(text: str, limit: int) -> str:
+    """Reader text for a header: one line, defanged, at most about limit characters."""
+    line = markup.defang(" ".join(text.split()))
+    if len(line) <= limit:
+        return line
+    # Cut between words: a cut inside one can make a link ("example.company", "example.com").
+    cut = line[: limit - 1]
+    return markup.defang(cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
 def new_idea_message(app: Flask, item: Submission, recipients: list[str]):
-    """The owners' notice of one new idea, with the author as Reply-To."""
+    """The owners' notice of one new idea, with the author as Reply-To.
+
+    Reader text is defanged in the headers and the body; only the app's own links are links.
+    """
     kind = "private note" if item.visibility is Visibility.PRIVATE else "public comment"
-    subject = f"New {kind} from {item.author_name}: {item.title or item.body}"
+    opening = f"[{app.config['CONFERENCE_NAME']}] New {kind} from "
+    name = _header_text(item.author_name, 60)
+    room = max(SUBJECT_LIMIT - len(opening) - len(name) - 2, 20)
+    subject = f"{opening}{name}: {_header_text(item.title or item.body, room)}"
     text = render_template(
         "email/new_idea.txt",
         item=item,
         kind=kind,
+        defang=markup.defang,
         queue_url=url_for("owner.item", item_id=item.id, _external=True),
     )
-    reply_to = Address(display_name=mailer.one_line(item.author_name), addr_spec=item.email)
+    reply_to = Address(display_name=_header_text(item.author_name, 120), addr_spec=item.email)
     return mailer.build_message(
         app.config,
         to=recipients,
-        subject=f"[{app.config['CONFERENCE_NAME']}] {subject}",
+        subject=subject,
         text=text,
         reply_to=reply_to,
     )
@@ -75,7 +93,7 @@ def send_manage_links(app: Flask, email: str) -> None:
                 for item in items
             ]
             session.commit()
-            text = render_template("email/links.txt", links=links)
+            text = render_template("email/links.txt", links=links, defang=markup.defang)
             message = mailer.build_message(
                 app.config,
                 to=[items[0].email if items else email],
@@ -95,6 +113,7 @@ def mail_consent_request(app: Flask, item: Submission, token: str) -> None:
     text = render_template(
         "email/consent_request.txt",
         item=item,
+        defang=markup.defang,
         link=app.config["PUBLIC_URL"].rstrip("/") + url_for("manage.page", token=token),
         days=app.config["CONSENT_REQUEST_DAYS"],
     )

@@ -139,6 +139,9 @@ def test_html_escapes_hostile_text():
     assert "&lt;script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert 'href="javascript' not in html
+    # A reader's website is shown defanged, never linked.
+    assert "<a " not in html
+    assert "hxxps[://]zoe[.]example[.]org" in html
     assert "Zoë Ünïcode (Café Clinic)" in html
     headings = re.findall(r"<h2[^>]*>([^<]+)<", html)
     assert headings == ["Sessions and speakers ", "Other "]
@@ -174,6 +177,7 @@ def test_text_is_wrapped_at_72_columns_and_keeps_paragraphs():
     words = " ".join(text.split())
     assert "updated since the digest of 20 February 2026" in words
     assert "Email: zoe@example.org" in words
+    assert "Website: hxxps[://]zoe[.]example[.]org" in words
 
 
 def test_eml_is_a_complete_multipart_message():
