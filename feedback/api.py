@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from feedback import visibility
 from feedback.db import get_session
-from feedback.markup import paragraphs, profile_url
+from feedback.markup import paragraphs
 from feedback.models import Submission
 from feedback.public import topic_or_404, whole_number_arg
 
@@ -20,12 +20,13 @@ MAX_LIMIT = 100
 def _public_fields(item: Submission) -> dict:
     """What the API shows of an idea; nothing else ever leaves (no email, no notes)."""
     base = current_app.config["PUBLIC_URL"].rstrip("/")
+    author = visibility.public_author(item)
     return {
         "id": item.id,
         "url": base + url_for("public.idea", item_id=item.id),
         "title": item.title,
-        "author": item.author_name,
-        "author_url": _profile(item.website),
+        "author": author.name,
+        "author_url": author.url,
         "topic": {"slug": item.topic.slug, "name": item.topic.name},
         "created": item.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "published": _iso_micro(item.published_at or item.created_at),
@@ -33,10 +34,6 @@ def _public_fields(item: Submission) -> dict:
         "body_html": str(paragraphs(item.body)),
         "votes": item.vote_count,
     }
-
-
-def _profile(website: str | None) -> str | None:
-    return profile_url(website, current_app.config["HANDLE_PROFILE_URL"])
 
 
 def _iso_micro(moment: datetime) -> str:

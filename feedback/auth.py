@@ -69,22 +69,21 @@ def login():
         return render_template("auth/login.html", form=form), 400 if form.errors else 200
     db = get_session()
     address = client_hash(request.remote_addr, current_app.config["SECRET_KEY"])
-    if current_app.config["RATELIMIT_ENABLED"]:
-        wait = owners.seconds_refused(db, form.email.data, address, _throttle())
-        if wait:
-            minutes = math.ceil(wait / 60)
-            form.form_errors.append(
-                "Too many failed logins for this account or from your network. "
-                f"Please try again in {minutes} minute{'s' if minutes > 1 else ''}."
-            )
-            response = current_app.make_response(
-                (render_template("auth/login.html", form=form), 429)
-            )
-            response.headers["Retry-After"] = str(wait)
-            return response
-    # Counted as a failure before the (slow) password check, so requests sent in parallel
+    throttle = _throttle() if current_app.config["RATELIMIT_ENABLED"] else None
+    try:
+        attempt = owners.begin_attempt(db, form.email.data, address, throttle)
+    except owners.LoginRefused as exc:
+        db.rollback()
+        minutes = math.ceil(exc.wait / 60)
+        form.form_errors.append(
+            "Too many failed logins for this account or from your network. "
+            f"Please try again in {minutes} minute{'s' if minutes > 1 else ''}."
+        )
+        response = current_app.make_response((render_template("auth/login.html", form=form), 429))
+        response.headers["Retry-After"] = str(exc.wait)
+        return response
+    # Committed as a failure before the (slow) password check, so requests sent in parallel
     # see each other's tries.
-    attempt = owners.record_attempt(db, form.email.data, address)
     db.commit()
     owner = owners.authenticate(db, form.email.data, form.password.data)
     if owner is None:

@@ -1,5 +1,6 @@
 """Command-line tools: `flask db`, `flask topics`, `flask owner`, `flask audit`, demo data."""
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -10,8 +11,8 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from feedback import delivery, demo, digests, exporters, moderation, owners, topics
-from feedback.db import get_session
+from feedback import backup, delivery, demo, digests, exporters, moderation, owners, topics
+from feedback.db import get_engine, get_session
 from feedback.forms import MAX_ITEM_ID
 from feedback.models import Digest
 
@@ -200,6 +201,62 @@ def _short(value: str | None) -> str:
     return folded if len(folded) <= 60 else folded[:59] + "…"
 
 
+@contextlib.contextmanager
+def _backup_progress(total: int, label: str):
+    """A progress bar's update function on a terminal's error stream; a no-op elsewhere."""
+    if not sys.stderr.isatty():
+        yield lambda rows: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _counted(counts: dict[str, int]) -> str:
+    tables = ", ".join(f"{name} {count}" for name, count in counts.items())
+    return f"{sum(counts.values())} rows ({tables})"
+
+
+@click.command("export-all")
+@click.argument("path", metavar="FILE.json", type=click.Path(dir_okay=False, allow_dash=True))
+@with_appcontext
+def export_all(path: str) -> None:
+    """Write every row of every table to FILE.json ("-": standard output), for import-all."""
+    try:
+        with get_engine().connect() as connection, backup.writing(path) as out:
+            backup.begin_snapshot(connection)
+            counts = backup.count_rows(connection)
+            left_out = backup.unlisted_tables(connection)
+            with _backup_progress(sum(counts.values()), "Exporting") as progress:
+                backup.write_backup(connection, out, counts, progress)
+    except backup.BackupError as exc:
+        raise click.ClickException(f"Cannot export to {path}: {exc}.") from exc
+    if left_out:
+        click.echo(f"Warning: no model defines {', '.join(left_out)}; left out.", err=True)
+    click.echo(f"Exported {_counted(counts)} to {path}.", err=path == "-")
+
+
+@click.command("import-all")
+@click.argument(
+    "path", metavar="FILE.json", type=click.Path(exists=True, dir_okay=False, allow_dash=True)
+)
+@click.option("--replace", is_flag=True, help="Delete every row first, in the same transaction.")
+@with_appcontext
+def import_all(path: str, replace: bool) -> None:
+    """Load a file from export-all into an empty database, all or nothing."""
+    try:
+        with backup.reading(path) as source, get_engine().connect() as connection:
+            reader = backup.BackupReader(source)
+            with _backup_progress(reader.total, "Importing") as progress:
+                restored = backup.restore(connection, reader, replace=replace, progress=progress)
+            connection.commit()
+    except backup.BackupError as exc:
+        raise click.ClickException(
+            f"Cannot import {path}: {exc}. The database is unchanged."
+        ) from exc
+    deleted = f", after deleting the {restored.deleted} rows it held" if restored.deleted else ""
+    click.echo(f"Imported {_counted(restored.counts)} from {path}{deleted}.")
+
+
 def _digest_options(command):
     """The options every digest command shares."""
     day = click.DateTime(formats=["%Y-%m-%d"])
@@ -276,12 +333,38 @@ def _write_export(fmt, out_path, head, entries, options, message) -> None:
 @digest_cli.command("preview")
 @_digest_options
 def digest_preview(**kwargs) -> None:
-    """Show the next digest as plain text, without recording anything."""
+    """Show the next digest as plain text, and its fingerprint, without recording anything."""
     session = get_session()
     options = _options(*_option_values(kwargs))
+    # Taken before the text is read, as on the owner's page: what arrives later is refused.
+    expect = digests.selection_fingerprint(session, options)
     head = digests.header(session, options, current_app.config["CONFERENCE_NAME"])
     entries = (entry for _item, entry in digests.new_entries(session, options))
     exporters.write_text(sys.stdout, head, entries)
+    # On standard error, so the digest text can still be piped or redirected on its own.
+    click.echo(
+        f"Fingerprint: {expect} (send or mark exactly this with the same options and "
+        f"--expect {expect})",
+        err=True,
+    )
+
+
+_EXPECT = click.option(
+    "--expect",
+    metavar="FINGERPRINT",
+    help="Refuse unless the ideas are those `flask digest preview` showed with this fingerprint.",
+)
+
+
+def _refused(session, exc: digests.DigestError) -> click.ClickException:
+    """The error to exit with; nothing that was about to be recorded is kept."""
+    session.rollback()
+    if isinstance(exc, digests.SelectionChanged):
+        return click.ClickException(
+            "The ideas changed since the preview with that fingerprint; nothing was sent or "
+            "recorded. Run `flask digest preview` again and pass its new fingerprint to --expect."
+        )
+    return click.ClickException(str(exc))
 
 
 def _option_values(kwargs: dict) -> tuple:
@@ -305,8 +388,16 @@ _DIGEST_ID = click.IntRange(1, MAX_ITEM_ID)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--digest", "digest_id", type=_DIGEST_ID, help="Export a sent digest again.")
 @click.option("--mark-sent", is_flag=True, help="Record the digest as sent to the organisers.")
+@_EXPECT
 @_digest_options
-def digest_export(fmt: str, out_path: str | None, digest_id: int | None, mark_sent: bool, **kw):
+def digest_export(
+    fmt: str,
+    out_path: str | None,
+    digest_id: int | None,
+    mark_sent: bool,
+    expect: str | None,
+    **kw,
+):
     """Write the next digest (or a sent one) in one format, to a file or standard output."""
     session = get_session()
     config = current_app.config
@@ -316,9 +407,11 @@ def digest_export(fmt: str, out_path: str | None, digest_id: int | None, mark_se
         raise click.UsageError(
             "--mark-sent needs --out, so the digest is written before it counts."
         )
+    if expect is not None and not mark_sent:
+        raise click.UsageError("--expect checks a digest being recorded; add --mark-sent.")
     options = _options(*_option_values(kw))
     if mark_sent:
-        _export_and_mark(session, config, fmt, Path(out_path), options)
+        _export_and_mark(session, config, fmt, Path(out_path), options, expect)
         return
     if digest_id is not None:
         digest = session.get(Digest, digest_id)
@@ -338,15 +431,17 @@ def digest_export(fmt: str, out_path: str | None, digest_id: int | None, mark_se
         click.echo(f"Wrote {head.total} ideas as {fmt} to {out_path}.", err=True)
 
 
-def _export_and_mark(session, config, fmt: str, out: Path, options) -> None:
+def _export_and_mark(session, config, fmt: str, out: Path, options, expect: str | None) -> None:
     """Record the digest, write it from what was recorded, and only then let it count.
 
     If writing fails (a missing folder, a full disk), nothing is recorded.
     """
     try:
-        digest = delivery.mark_sent(session, config, options, created_by=moderation.COMMAND_LINE)
+        digest = delivery.mark_sent(
+            session, config, options, created_by=moderation.COMMAND_LINE, expected=expect
+        )
     except digests.DigestError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise _refused(session, exc) from exc
     head = digests.Header.from_json(digest.header_json)
     partial = out.with_name(out.name + ".partial")
     try:
@@ -370,11 +465,14 @@ def _export_and_mark(session, config, fmt: str, out: Path, options) -> None:
 
 @digest_cli.command("send")
 @click.option("--digest", "digest_id", type=_DIGEST_ID, help="Send a sent digest again.")
+@_EXPECT
 @_digest_options
-def digest_send(digest_id: int | None, **kw) -> None:
+def digest_send(digest_id: int | None, expect: str | None, **kw) -> None:
     """Email the next digest to ORGANISER_EMAILS and record it (nothing new: nothing sent)."""
     session = get_session()
     config = current_app.config
+    if digest_id is not None and expect is not None:
+        raise click.UsageError("--digest sends a digest already recorded; drop --expect.")
     try:
         if digest_id is not None:
             digest = session.get(Digest, digest_id)
@@ -384,10 +482,14 @@ def digest_send(digest_id: int | None, **kw) -> None:
             click.echo(f"Sent digest {digest.id} again to {digest.recipients}.")
             return
         digest = delivery.send(
-            session, config, _options(*_option_values(kw)), created_by=moderation.COMMAND_LINE
+            session,
+            config,
+            _options(*_option_values(kw)),
+            created_by=moderation.COMMAND_LINE,
+            expected=expect,
         )
     except digests.DigestError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise _refused(session, exc) from exc
     click.echo(f"Sent digest {digest.id} with {digest.item_count} ideas to {digest.recipients}.")
 
 
@@ -412,3 +514,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(owner_cli)
     app.cli.add_command(demo_data)
     app.cli.add_command(audit)
+    app.cli.add_command(export_all)
+    app.cli.add_command(import_all)

@@ -32,8 +32,17 @@ DEFAULTS: dict = {
     # to their own networks.
     "HANDLE_PROFILE_URL": "https://x.com/{handle}",
     "RATELIMIT_ENABLED": True,
+    # Quotas on stored ideas, +1s and link mails per client address, counted in the database
+    # so they hold across workers and hosts (feedback/quotas.py).
     "SUBMIT_RATE_LIMIT": "5 per minute; 50 per hour",
     "VOTE_RATE_LIMIT": "30 per minute; 300 per hour",
+    # Posts of any kind (stored or not) per client address and worker, to shed load
+    # (Flask-Limiter; shared through Redis when REDIS_URL is set).
+    "ATTEMPT_RATE_LIMIT": "60 per minute",
+    # An idea with more links than this waits in the queue, whatever else would publish it.
+    "MAX_LINKS": 2,
+    # Words or phrases that send an idea to the spam tab for review (owners add more).
+    "SPAM_WORDS": [],
     # +1s one idea may get from one network address (an office or a conference Wi-Fi).
     "VOTES_PER_ADDRESS": 5,
     "TRUSTED_PROXIES": 0,
@@ -48,6 +57,8 @@ DEFAULTS: dict = {
     "REAPPROVE_EDITS": False,
     "CONSENT_REQUEST_DAYS": 14,
     "RESEND_RATE_LIMIT": "3 per hour",
+    # Per email too, so nobody can flood someone's mailbox from many networks.
+    "RESEND_EMAIL_RATE_LIMIT": "3 per day",
     # The site's address as readers reach it, for links in emails (never taken from the
     # request's Host header, which a client can forge).
     "PUBLIC_URL": "http://127.0.0.1:5000",

@@ -6,7 +6,7 @@ from email.utils import make_msgid
 
 from sqlalchemy.orm import Session
 
-from feedback import digests, exporters, mailer
+from feedback import digests, exporters, mailer, markup
 from feedback.db import utcnow
 from feedback.digests import SENDING, DigestError, Header, Options
 from feedback.models import Digest, Submission
@@ -43,14 +43,6 @@ def digest_message(config: Mapping, session: Session, digest: Digest, *, fresh_i
     )
 
 
-def _check_unchanged(session: Session, options: Options, expected: str | None) -> None:
-    if expected is not None and digests.selection_fingerprint(session, options) != expected:
-        raise DigestError(
-            "Ideas arrived or changed since you looked at the preview. Look at it again, then "
-            "send what you see."
-        )
-
-
 def mark_sent(
     session: Session,
     config: Mapping,
@@ -61,9 +53,9 @@ def mark_sent(
 ) -> Digest:
     """Record a digest the owner sent some other way; the caller commits, then tells authors.
 
-    :raise DigestError: when there is nothing new or the selection changed since the preview.
+    :raise SelectionChanged: when ``expected`` is not the fingerprint of what it would record.
+    :raise DigestError: when there is nothing new.
     """
-    _check_unchanged(session, options, expected)
     return digests.record(
         session,
         options,
@@ -72,6 +64,7 @@ def mark_sent(
         recipients=[],
         created_by=created_by,
         message_id=make_msgid(domain=_domain(config)),
+        expected=expected,
     )
 
 
@@ -90,12 +83,13 @@ def send(
     and two senders cannot claim the same items. Any failure removes the claim again; a
     process killed meanwhile leaves a "sending" digest that the owner sends again or discards.
 
-    :raise DigestError: nothing new, no organiser address, a changed selection, or a failure.
+    :raise SelectionChanged: when ``expected`` (the preview's fingerprint) is not the
+        fingerprint of what it would send; nothing is sent or recorded then.
+    :raise DigestError: nothing new, no organiser address, or a failure.
     """
     recipients = list(config["ORGANISER_EMAILS"])
     if not recipients:
         raise DigestError("No organiser addresses are configured (set ORGANISER_EMAILS).")
-    _check_unchanged(session, options, expected)
     digest = digests.record(
         session,
         options,
@@ -104,6 +98,7 @@ def send(
         recipients=recipients,
         created_by=created_by,
         message_id=make_msgid(domain=_domain(config)),
+        expected=expected,
     )
     session.commit()
     try:
@@ -179,9 +174,10 @@ def tell_authors(session: Session, config: Mapping) -> int:
 def _author_message(session: Session, config: Mapping, item: Submission):
     went_out = digests.sent_in(session, item)
     when = went_out[-1].sent_at.strftime("%-d %B %Y") if went_out else "today"
-    title = digests.title_of(item)
+    # The author's own words, yet defanged like every reader text the app mails.
+    title = markup.defang(digests.title_of(item))
     text = (
-        f"Hello {item.author_name},\n\n"
+        f"Hello {markup.defang(item.author_name)},\n\n"
         f"Your idea “{title}” was passed to the organisers of {config['CONFERENCE_NAME']} "
         f"on {when}, in their digest of readers' ideas.\n\n"
         "Thank you for sharing it. You asked to be told; this is the only email about it.\n"

@@ -37,6 +37,16 @@ class DigestError(RuntimeError):
     """A digest that cannot be made or sent as asked; the message says why."""
 
 
+class SelectionChanged(DigestError):
+    """The ideas a digest would hold now are not the ones the owner previewed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "New ideas arrived (or some changed) since you opened this preview, so nothing was "
+            "sent or recorded. Check the preview and send again."
+        )
+
+
 @dataclass(frozen=True)
 class Options:
     """What the owner chose for a digest."""
@@ -275,7 +285,25 @@ def selection_fingerprint(session: Session, options: Options) -> str:
     rows = session.execute(
         selection(options).with_only_columns(Submission.id, Submission.content_hash)
     ).all()
-    return hashlib.sha256(";".join(f"{i}:{h}" for i, h in rows).encode()).hexdigest()[:32]
+    fingerprint = _Fingerprint()
+    for item_id, content_hash in rows:
+        fingerprint.add(item_id, content_hash)
+    return fingerprint.hexdigest()
+
+
+class _Fingerprint:
+    """The selection fingerprint, built item by item (for the preview and for a recording)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._first = True
+
+    def add(self, item_id: int, content_hash: str) -> None:
+        self._hash.update(f"{'' if self._first else ';'}{item_id}:{content_hash}".encode())
+        self._first = False
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()[:32]
 
 
 def record(
@@ -287,11 +315,15 @@ def record(
     recipients: list[str],
     created_by: str,
     message_id: str,
+    expected: str | None = None,
 ) -> Digest:
     """Record a digest with exactly the items it holds now, so the next one starts after them.
 
-    The header (period, counts) is counted from the very items recorded. The caller commits.
+    The header (period, counts) is counted from the very items recorded. With ``expected`` (a
+    preview's ``selection_fingerprint``) the recorded items must be the previewed ones. The
+    caller commits, or rolls back after an error.
 
+    :raise SelectionChanged: when the items recorded are not those ``expected`` names.
     :raise DigestError: when there is nothing new, or another digest took these items first.
     """
     digest = Digest(
@@ -306,10 +338,13 @@ def record(
     session.add(digest)
     session.flush()
     counts = _Counts()
+    # Checked on what is recorded, not before: an idea arriving meanwhile cannot slip in.
+    fingerprint = _Fingerprint()
     rows = []
     try:
         for item, entry in new_entries(session, options):
             counts.add(entry)
+            fingerprint.add(item.id, item.content_hash)
             rows.append(
                 {
                     "digest_id": digest.id,
@@ -330,6 +365,8 @@ def record(
             "Another digest took some of these ideas at the same moment; look at the preview "
             "again."
         ) from None
+    if expected is not None and fingerprint.hexdigest() != expected:
+        raise SelectionChanged()
     if counts.total == 0:
         raise DigestError("There is nothing new for the organisers since the last digest.")
     digest.item_count = counts.total

@@ -7,6 +7,7 @@ from xml.etree import ElementTree as ET
 
 from feedback.markup import paragraphs
 from feedback.models import Submission
+from feedback.visibility import public_author
 
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
@@ -54,8 +55,11 @@ def atom_feed(
         _text(entry, "published", _iso(item.created_at))
         _text(entry, "updated", _iso(item.approved_at or item.created_at))
         ET.SubElement(entry, _tag("link"), {"rel": "alternate", "href": idea_url(item)})
+        credit = public_author(item)
         author = ET.SubElement(entry, _tag("author"))
-        _text(author, "name", item.author_name)
+        _text(author, "name", credit.name)
+        if credit.url:
+            _text(author, "uri", credit.url)
         ET.SubElement(entry, _tag("category"), {"term": item.topic.slug, "label": item.topic.name})
         _text(entry, "content", str(paragraphs(item.body)), type="html")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

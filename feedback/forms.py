@@ -311,6 +311,8 @@ class SubmissionForm(ReaderForm):
     # Hidden from people by CSS; simple bots fill every field they find.
     nickname = StringField("Leave this field empty")
     started = HiddenField()
+    # One key per form shown: posting the same form twice stores one idea.
+    form_key = HiddenField()
 
 
 class LoginForm(FlaskForm):
@@ -413,6 +415,24 @@ class NoteForm(FlaskForm):
         filters=[_normalise_text],
         validators=[Length(max=2000, message="At most 2000 characters."), multi_line],
     )
+
+
+class SpamPhraseForm(ReaderForm):
+    """A word or phrase the owner adds to the spam list."""
+
+    phrase = StringField(
+        "Word or phrase",
+        filters=[_strip],
+        validators=[
+            DataRequired("Please type a word or phrase."),
+            Length(max=100, message="At most 100 characters."),
+            single_line,
+        ],
+    )
+
+    def validate_phrase(self, field) -> None:
+        if field.data and not any(char.isalnum() for char in field.data):
+            raise ValidationError("A spam phrase needs at least one letter or digit.")
 
 
 class TopicChoiceForm(FlaskForm):

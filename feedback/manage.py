@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -16,12 +17,13 @@ from flask import (
 )
 from wtforms import SelectChoice
 
-from feedback import consent, digests, notify, submissions, visibility
+from feedback import consent, digests, notify, quotas, submissions, visibility
 from feedback.db import get_session
 from feedback.forms import ActionForm, AuthorEditForm, ResendForm
 from feedback.models import ConsentRequest, Submission, Topic
 from feedback.ratelimit import limiter
 from feedback.security import no_store
+from feedback.tokens import client_hash
 from feedback.topics import list_topics
 
 bp = Blueprint("manage", __name__, url_prefix="/s")
@@ -173,19 +175,38 @@ def answer(token: str, request_id: int):
     return redirect(url_for("manage.page", token=token), 303)
 
 
-def _resend_email_key() -> str:
-    return "resend:" + request.form.get("email", "").strip().lower()[:254]
+def _resend_claims(email: str) -> list[quotas.Claim]:
+    config = current_app.config
+    address = client_hash(request.remote_addr, config["SECRET_KEY"])
+    mailbox = client_hash(f"email:{email.strip().lower()}", config["SECRET_KEY"])
+    return [
+        quotas.Claim("resend", address, quotas.parse(config["RESEND_RATE_LIMIT"])),
+        # Per email too, so nobody can flood someone's mailbox from many networks.
+        quotas.Claim("resend-email", mailbox, quotas.parse(config["RESEND_EMAIL_RATE_LIMIT"])),
+    ]
 
 
 @bp.route("/resend", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RESEND_RATE_LIMIT"], methods=["POST"])
-# Per address too, so nobody can flood someone's mailbox from many networks.
-@limiter.limit("3 per day", methods=["POST"], key_func=_resend_email_key)
+@limiter.limit(lambda: current_app.config["ATTEMPT_RATE_LIMIT"], methods=["POST"])
 def resend():
     """Mail the links of an address's ideas again; the answer never says if there are any."""
     form = ResendForm()
     if not form.validate_on_submit():
         return render_template("public/resend.html", form=form), 400 if form.errors else 200
+    if current_app.config["RATELIMIT_ENABLED"]:
+        session = get_session()
+        try:
+            quotas.take(session, _resend_claims(form.email.data))
+        except quotas.QuotaExceeded as exc:
+            session.rollback()
+            form.form_errors.append(
+                "Links were mailed several times for this address or from your network a "
+                f"short while ago. Please wait {exc.wait_words} and ask again."
+            )
+            response = make_response(render_template("public/resend.html", form=form), 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        session.commit()
     response = redirect(url_for("manage.resend_sent"), 303)
     # After the response, so neither its content nor its timing tells whether ideas exist.
     response.call_on_close(

@@ -141,6 +141,15 @@ class Submission(Base):
     # When the item last became public and approved (see _mark_published): the live "new
     # ideas" bar and the API follow this, so ideas approved out of order are not missed.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The one-time key of the form it came from: a form posted twice (a double click, a retry,
+    # two tabs at once) stores one idea, and the database's constraint decides any race.
+    form_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # Hash of the email and the normalised text: the same idea sent again from a fresh form.
+    repeat_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # When the thank-you page showed the manage link: a repeated post shows it only until then.
+    link_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the anti-spam rules held the idea in the queue or marked it spam, for the owner.
+    hold_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
     topic: Mapped[Topic] = relationship(lazy="joined", innerjoin=True)
 
@@ -359,3 +368,28 @@ class ConsentRequest(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "accepted" or "declined"; None while open.
     answer: Mapped[str | None] = mapped_column(sa.String(16))
+
+
+class SpamPhrase(Base):
+    """A word or phrase that sends an idea to the spam tab for review (never drops it)."""
+
+    __tablename__ = "spam_phrases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Lower-cased, whitespace folded: the form in which it is matched.
+    phrase: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    created_by: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuotaHit(Base):
+    """One counted action (an idea stored, a link mail, a +1) for quotas every worker shares."""
+
+    __tablename__ = "quota_hits"
+    __table_args__ = (sa.Index("ix_quota_hits_bucket_key_time", "bucket", "key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What was done ("submit", "vote", ...) and a keyed hash of who did it (address, email).
+    bucket: Mapped[str] = mapped_column(sa.String(16))
+    key: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

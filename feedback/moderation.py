@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from feedback import antispam
 from feedback.db import utcnow
 from feedback.models import (
     Block,
     BlockKind,
     ModerationEvent,
     Owner,
+    SpamPhrase,
     Status,
     Submission,
     Topic,
@@ -234,6 +236,28 @@ def untrust(session: Session, trusted: TrustedAuthor, by: Owner) -> None:
     """Send this author's public comments through the queue again."""
     record(session, None, by, "untrust", f"{trusted.author_name} <{trusted.email}>", None)
     session.delete(trusted)
+
+
+def add_spam_phrase(session: Session, phrase: str, by: Owner) -> SpamPhrase:
+    """Send new ideas with this word or phrase to the spam tab for review.
+
+    :raise ModerationError: when it has no letters or digits, or is on the list already.
+    """
+    folded = antispam.normalise_phrase(phrase)
+    if not any(char.isalnum() for char in folded):
+        raise ModerationError("A spam phrase needs at least one letter or digit.")
+    if session.scalar(sa.select(SpamPhrase.id).where(SpamPhrase.phrase == folded)):
+        raise ModerationError(f"“{folded}” is on the spam list already.")
+    record(session, None, by, "spam_phrase_add", None, folded)
+    added = SpamPhrase(phrase=folded, created_by=by.email)
+    session.add(added)
+    return added
+
+
+def remove_spam_phrase(session: Session, phrase: SpamPhrase, by: Owner) -> None:
+    """Take a word or phrase off the spam list."""
+    record(session, None, by, "spam_phrase_remove", phrase.phrase, None)
+    session.delete(phrase)
 
 
 def _status(status: Status) -> Callable[[Session, Submission, Owner], None]:

@@ -14,7 +14,17 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from feedback import consent, digests, mailer, moderation, notify, queue, stats, submissions
+from feedback import (
+    antispam,
+    consent,
+    digests,
+    mailer,
+    moderation,
+    notify,
+    queue,
+    stats,
+    submissions,
+)
 from feedback.auth import login_manager
 from feedback.db import get_session
 from feedback.forms import (
@@ -23,10 +33,19 @@ from feedback.forms import (
     EditForm,
     NoteForm,
     ProposalForm,
+    SpamPhraseForm,
     TopicChoiceForm,
     parse_item_id,
 )
-from feedback.models import Block, Status, Submission, Topic, TrustedAuthor, Visibility
+from feedback.models import (
+    Block,
+    SpamPhrase,
+    Status,
+    Submission,
+    Topic,
+    TrustedAuthor,
+    Visibility,
+)
 from feedback.public import MAX_ID, page_number
 from feedback.security import local_path, no_store
 from feedback.topics import list_topics
@@ -323,15 +342,47 @@ def dashboard():
 
 
 @bp.get("/blocks")
-def blocks():
-    """Blocked emails and addresses, and trusted authors, each with a way back."""
+def blocks(phrase_form: SpamPhraseForm | None = None, status: int = 200):
+    """Blocked emails and addresses, trusted authors and spam phrases, each with a way back."""
     db = get_session()
     return render_template(
         "owner/blocks.html",
         blocks=db.scalars(sa.select(Block).order_by(Block.id.desc())).all(),
         trusted=db.scalars(sa.select(TrustedAuthor).order_by(TrustedAuthor.id.desc())).all(),
+        phrases=db.scalars(sa.select(SpamPhrase).order_by(SpamPhrase.phrase)).all(),
+        configured=antispam.phrases_from_setting(current_app.config["SPAM_WORDS"]),
         form=ActionForm(),
-    )
+        phrase_form=phrase_form or SpamPhraseForm(),
+    ), status
+
+
+@bp.post("/spam-phrases")
+def add_spam_phrase():
+    """Add a word or phrase that sends new ideas to the spam tab."""
+    form = SpamPhraseForm()
+    if not form.validate_on_submit():
+        return blocks(form, 400)
+    db = get_session()
+    try:
+        added = moderation.add_spam_phrase(db, form.phrase.data, current_user)
+    except moderation.ModerationError as exc:
+        db.rollback()
+        form.phrase.errors.append(str(exc))
+        return blocks(form, exc.status)
+    db.commit()
+    flash(f"New ideas with “{added.phrase}” now go to the spam tab.")
+    return redirect(url_for("owner.blocks", _anchor="spam-phrases"), 303)
+
+
+@bp.post(f"/spam-phrases/<int(max={MAX_ID}):phrase_id>/remove")
+def remove_spam_phrase(phrase_id: int):
+    """Take a word or phrase off the spam list."""
+    db = get_session()
+    phrase = db.get(SpamPhrase, phrase_id) or abort(404)
+    moderation.remove_spam_phrase(db, phrase, current_user)
+    db.commit()
+    flash(f"“{phrase.phrase}” is off the spam list.")
+    return redirect(url_for("owner.blocks", _anchor="spam-phrases"), 303)
 
 
 @bp.post(f"/blocks/<int(max={MAX_ID}):block_id>/remove")

@@ -5,6 +5,7 @@ import itertools
 import json
 import tempfile
 from io import StringIO
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -124,24 +125,45 @@ def list_page():
 def new():
     """The next digest with the options asked for: counts, a preview, downloads, sending."""
     form, options = _valid_options(request.args)
+    return _preview(form, options, request.query_string.decode())
+
+
+def _preview(form: DigestOptionsForm, options: digests.Options, query: str, status: int = 200):
+    """The new-digest page as it stands now, carrying the fingerprint of what it shows."""
     session = get_session()
+    # Taken before the preview is read: an idea arriving in between makes sending refuse,
+    # rather than go out unseen.
+    expect = digests.selection_fingerprint(session, options)
     head = digests.header(session, options, current_app.config["CONFERENCE_NAME"])
     entries = list(
         itertools.islice((e for _item, e in digests.new_entries(session, options)), PREVIEW_LIMIT)
     )
-    return render_template(
+    page = render_template(
         "owner/digest_new.html",
         form=form,
         head=head,
-        expect=digests.selection_fingerprint(session, options),
+        expect=expect,
         preview=_html(head, entries),
         shown=len(entries),
-        query=request.query_string.decode(),
+        query=query,
         action_form=ActionForm(),
         formats=exporters.FORMATS,
         last=digests.last_digest(session),
         organisers=current_app.config["ORGANISER_EMAILS"],
     )
+    return page, status
+
+
+def _refresh(form: DigestOptionsForm, options: digests.Options, exc: digests.SelectionChanged):
+    """409 with a fresh preview and why, when the posted preview is out of date."""
+    get_session().rollback()
+    flash(str(exc), "error")
+    options_only = [
+        (key, value)
+        for key, value in request.form.items(multi=True)
+        if key not in ("csrf_token", "expect")
+    ]
+    return _preview(form, options, urlencode(options_only), 409)
 
 
 def _html(head: digests.Header, entries: list[digests.Entry]) -> str:
@@ -199,14 +221,20 @@ def download_new(fmt: str):
 
 @bp.post("/new/mark-sent")
 def mark_sent():
-    """Record the next digest as sent (the owner sent it another way)."""
-    _form, options = _valid_options(request.form)
+    """Record the next digest as sent (the owner sent it another way).
+
+    :raise 409: when the preview it was posted from is out of date (with a fresh one), or
+        there is nothing new.
+    """
+    form, options = _valid_options(request.form)
     session = get_session()
     config = current_app.config
     try:
         digest = delivery.mark_sent(
             session, config, options, created_by=current_user.email, expected=_expected()
         )
+    except digests.SelectionChanged as exc:
+        return _refresh(form, options, exc)
     except digests.DigestError as exc:
         session.rollback()
         abort(409, description=str(exc))
@@ -218,12 +246,24 @@ def mark_sent():
 
 @bp.post("/new/send")
 def send():
-    """Email the next digest to the organisers and record it; a failure records nothing."""
-    _form, options = _valid_options(request.form)
+    """Email the next digest to the organisers and record it; a failure records nothing.
+
+    :raise 409: when the preview it was posted from is out of date (with a fresh one).
+    """
+    form, options = _valid_options(request.form)
     session = get_session()
     try:
-        digest = delivery.send(session, current_app.config, options, created_by=current_user.email)
+        digest = delivery.send(
+            session,
+            current_app.config,
+            options,
+            created_by=current_user.email,
+            expected=_expected(),
+        )
+    except digests.SelectionChanged as exc:
+        return _refresh(form, options, exc)
     except digests.DigestError as exc:
+        session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("digests.new", **request.form.to_dict(flat=False)), 303)
     flash(f"Digest {digest.id} with {digest.item_count} ideas went to {digest.recipients}.")

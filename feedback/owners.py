@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from feedback import quotas
 from feedback.db import utcnow
 from feedback.models import LoginAttempt, Owner
 
@@ -146,3 +147,29 @@ def seconds_refused(session: Session, email: str, address_hash: str, throttle: T
             # Refused until the oldest of those failures leaves the window.
             waits.append((failures[-1] + throttle.window - now).total_seconds())
     return max(0, int(max(waits, default=0)) + 1) if waits else 0
+
+
+class LoginRefused(Exception):
+    """Too many failed logins; ``wait`` says in how many seconds the next try is allowed."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(f"Login refused for {wait} s.")
+        self.wait = wait
+
+
+def begin_attempt(
+    session: Session, email: str, address_hash: str, throttle: Throttle | None
+) -> LoginAttempt:
+    """Check the throttle and note this try as failed (the caller commits at once).
+
+    Tries for the same email or address are checked one at a time in every worker, so the
+    limit holds exactly however many arrive together. ``throttle`` None: no limit.
+
+    :raise LoginRefused: when too many tries failed a short while ago.
+    """
+    quotas.serialise(session, [f"login:{attempt_key(email)}", f"login:{address_hash}"])
+    if throttle is not None:
+        wait = seconds_refused(session, email, address_hash, throttle)
+        if wait:
+            raise LoginRefused(wait)
+    return record_attempt(session, email, address_hash)

@@ -31,13 +31,14 @@ from feedback import (
     feed,
     markup,
     notify,
+    quotas,
     submissions,
     visibility,
     votes,
 )
 from feedback.db import get_session, paginate, utcnow
 from feedback.forms import MAX_ITEM_ID, SubmissionForm
-from feedback.models import Credit, Status, Topic, Visibility
+from feedback.models import Credit, Status, Submission, Topic, Visibility
 from feedback.ratelimit import limiter
 from feedback.security import local_path, secret_page
 from feedback.tokens import client_hash
@@ -56,8 +57,10 @@ def _thanks_url() -> str:
 
 
 FEED_SIZE = 50
-# The session key under which the thank-you page finds the author's manage token.
+# The session keys under which the thank-you page finds the author's manage token, or the
+# idea a repeated post had already stored.
 _THANKS_KEY = "thanks"
+_RECEIVED_KEY = "received"
 
 
 _STATUS_TEXT = {
@@ -90,6 +93,10 @@ def status_text(status: Status, item_visibility: Visibility) -> str:
 def paragraphs_filter(text: str) -> Markup:
     """Reader text as escaped HTML paragraphs with bare links."""
     return markup.paragraphs(text)
+
+
+# App-wide: every public template credits authors by the rule the API and feeds use.
+bp.add_app_template_filter(visibility.public_author, "public_author")
 
 
 @bp.app_template_filter("profile_url")
@@ -190,16 +197,12 @@ def index():
     """The conference intro, the form, and the approved public ideas, newest first."""
     form = _new_form()
     form.started.data = antispam.started_token()
+    form.form_key.data = submissions.new_form_key()
     return _render_index(form)
 
 
-def _rate_limit() -> str:
-    return current_app.config["SUBMIT_RATE_LIMIT"]
-
-
-def _stored(response: Response) -> bool:
-    # Only ideas that were accepted count against the limit, not forms sent back to fix.
-    return response.status_code == 303
+def _attempt_limit() -> str:
+    return current_app.config["ATTEMPT_RATE_LIMIT"]
 
 
 @bp.get("/ideas")
@@ -208,76 +211,95 @@ def ideas():
     return redirect(url_for("public.index", _anchor="ideas"))
 
 
-@bp.post("/ideas")
-@limiter.limit(_rate_limit, deduct_when=_stored)
-def submit():
-    """Store a reader's idea and redirect to the thank-you page (303), or show what to fix."""
-    form = _new_form()
+def _new_idea(form: SubmissionForm) -> submissions.NewIdea:
+    return submissions.NewIdea(
+        visibility=Visibility(form.visibility.data),
+        author_name=form.name.data,
+        email=form.email.data,
+        website=form.website.data,
+        topic_id=form.topic.data,
+        title=form.title.data,
+        body=form.body.data,
+        consent_to_publish=form.consent.data,
+        client_hash=client_hash(request.remote_addr, current_app.config["SECRET_KEY"]),
+        credit=Credit(form.credit.data),
+        organisation=form.organisation.data,
+        notify_author=form.notify_author.data,
+        form_key=submissions.usable_form_key(form.form_key.data),
+    )
+
+
+def _bot_check(form: SubmissionForm) -> tuple[str, int] | None:
+    """Why the form goes back to the reader whatever its fields hold, and with which status.
+
+    A form older than a day or the current secret key (or posted without loading the page)
+    has expired; one sent faster than anyone types is a bot or a form the browser restored.
+    A person reads the message and sends again, which is slow enough; a bot that resends at
+    once never gets in.
+    """
     elapsed = antispam.seconds_since_start(form.started.data)
+    if elapsed is None:
+        form.started.data = antispam.started_token(backdate=current_app.config["MIN_FILL_SECONDS"])
+        return (
+            "This form had expired. Your text is kept below: please check it and send it again.",
+            400,
+        )
+    if antispam.too_fast(elapsed):
+        log.info("Too-fast submission (%.1f s) from %s", elapsed, request.remote_addr)
+        form.started.data = antispam.started_token()
+        return "That was quick! Please check your idea below and press “Send my idea” again.", 200
+    return None
+
+
+@bp.post("/ideas")
+@limiter.limit(_attempt_limit)
+def submit():
+    """Store a reader's idea once and redirect to the thank-you page (303), or show what to fix.
+
+    The same form posted again, or the same text from the same email within a day, is not
+    stored twice: the answer is the thank-you page, saying so.
+    """
+    form = _new_form()
     if form.nickname.data:
         # Only bots fill the hidden field: answer as if all went well, store nothing.
         log.info("Honeypot caught a submission from %s", request.remote_addr)
         return redirect(_thanks_url(), 303)
+    problem = _bot_check(form)
     valid = form.validate_on_submit()
-    if elapsed is None:
-        # A form older than a day or the current secret key, or posted without loading the page.
-        form.form_errors.append(
-            "This form had expired. Your text is kept below: please check it and send it again."
+    if problem is not None:
+        form.form_errors.append(problem[0])
+        return _render_index(form, problem[1])
+    if not valid:
+        return _render_index(form, 400)
+    db = get_session()
+    try:
+        receipt = submissions.receive(
+            db, _new_idea(form), submissions.Policy.from_config(current_app.config)
         )
-        form.started.data = antispam.started_token(backdate=current_app.config["MIN_FILL_SECONDS"])
-        valid = False
-    elif antispam.too_fast(elapsed):
-        # Faster than anyone types: a bot, or a form restored by the browser. A person reads
-        # this and sends again, which is slow enough; a bot that resends at once never gets in.
-        log.info("Too-fast submission (%.1f s) from %s", elapsed, request.remote_addr)
-        form.form_errors.append(
-            "That was quick! Please check your idea below and press “Send my idea” again."
-        )
-        form.started.data = antispam.started_token()
-        return _render_index(form, 200)
-    if valid:
-        idea = submissions.NewIdea(
-            visibility=Visibility(form.visibility.data),
-            author_name=form.name.data,
-            email=form.email.data,
-            website=form.website.data,
-            topic_id=form.topic.data,
-            title=form.title.data,
-            body=form.body.data,
-            consent_to_publish=form.consent.data,
-            client_hash=client_hash(request.remote_addr, current_app.config["SECRET_KEY"]),
-            credit=Credit(form.credit.data),
-            organisation=form.organisation.data,
-            notify_author=form.notify_author.data,
-        )
-        db = get_session()
-        try:
-            item, token = submissions.create(
-                db,
-                idea,
-                secret_key=current_app.config["SECRET_KEY"],
-                auto_approve_public=current_app.config["AUTO_APPROVE_PUBLIC"],
-                trust_authors=current_app.config["TRUST_APPROVED_AUTHORS"],
-            )
-        except submissions.SubmissionError as exc:
-            db.rollback()
-            if exc.field:
-                getattr(form, exc.field).errors.append(str(exc))
-            else:
-                form.form_errors.append(str(exc))
-            return _render_index(form, exc.status)
-        db.commit()
-        session[_THANKS_KEY] = token
-        response = redirect(_thanks_url(), 303)
-        if current_app.config["NOTIFY_NEW"]:
-            # After the response is sent: a slow or broken mail server never delays the reader.
-            response.call_on_close(
-                functools.partial(
-                    notify.send_new_idea_notice, current_app._get_current_object(), item.id
-                )
-            )
+    except submissions.SubmissionError as exc:
+        db.rollback()
+        (getattr(form, exc.field).errors if exc.field else form.form_errors).append(str(exc))
+        response = make_response(_render_index(form, exc.status))
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    return _render_index(form, 400)
+    token = receipt.token or submissions.show_link(
+        db, receipt.item, current_app.config["SECRET_KEY"]
+    )
+    db.commit()
+    if token:
+        session[_THANKS_KEY] = token
+    else:
+        session[_RECEIVED_KEY] = receipt.item.id
+    response = redirect(_thanks_url(), 303)
+    if receipt.repeat is None and current_app.config["NOTIFY_NEW"]:
+        # After the response is sent: a slow or broken mail server never delays the reader.
+        response.call_on_close(
+            functools.partial(
+                notify.send_new_idea_notice, current_app._get_current_object(), receipt.item.id
+            )
+        )
+    return response
 
 
 @bp.errorhandler(429)
@@ -291,7 +313,7 @@ def too_many_submissions(error):
     wait = max(1, current.reset_at - int(time.time())) if current else 60
     minutes = max(1, round(wait / 60))
     form.form_errors.append(
-        "You have sent several ideas from this address in a short time. Your text is kept "
+        "Many forms have come from this address in a short time. Your text is kept "
         f"below: please wait {minutes} minute{'s' if minutes > 1 else ''} and send it again."
     )
     response = make_response(_render_index(form, 429))
@@ -307,9 +329,16 @@ def thanks():
     The link leaves the session as it is shown, so the next person at a shared computer
     cannot open this page and find it.
     """
+    db = get_session()
     token = session.pop(_THANKS_KEY, None)
-    item = submissions.get_by_token(get_session(), token) if token else None
-    return render_template("public/thanks.html", item=item, token=token)
+    item = submissions.get_by_token(db, token) if token else None
+    if item is not None:
+        submissions.mark_link_shown(db, item)
+        db.commit()
+        return render_template("public/thanks.html", item=item, token=token)
+    earlier = session.pop(_RECEIVED_KEY, None)
+    item = db.get(Submission, earlier) if isinstance(earlier, int) else None
+    return render_template("public/thanks.html", item=None, earlier=item)
 
 
 @bp.get(f"/ideas/<int(max={MAX_ID}):item_id>")
@@ -358,7 +387,7 @@ def _voter_hash() -> str | None:
 
 
 @bp.post(f"/ideas/<int(max={MAX_ID}):item_id>/vote")
-@limiter.limit(lambda: current_app.config["VOTE_RATE_LIMIT"])
+@limiter.limit(_attempt_limit)
 def vote(item_id: int):
     """Give a public idea a +1 ("me too"), once per browser.
 
@@ -373,7 +402,14 @@ def vote(item_id: int):
     address = client_hash(request.remote_addr, current_app.config["SECRET_KEY"])
     try:
         count = votes.cast(
-            session, item, voter_hash, address, current_app.config["VOTES_PER_ADDRESS"]
+            session,
+            item,
+            voter_hash,
+            address,
+            current_app.config["VOTES_PER_ADDRESS"],
+            quotas.parse(current_app.config["VOTE_RATE_LIMIT"])
+            if current_app.config["RATELIMIT_ENABLED"]
+            else None,
         )
     except votes.VoteRefused as exc:
         session.rollback()

@@ -1,4 +1,5 @@
-"""Rate limits, shared across workers through Redis when REDIS_URL is set."""
+"""The limit on attempts that sheds load: per worker, or shared through Redis when REDIS_URL
+is set. Limits that protect data are quotas in the database (quotas.py)."""
 
 from flask import Flask
 from flask_limiter import Limiter

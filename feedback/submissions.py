@@ -1,15 +1,29 @@
 """What readers do with their ideas. Services take a session and never commit."""
 
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedback import moderation
+from feedback import antispam, moderation, quotas
 from feedback.db import utcnow
-from feedback.models import Block, BlockKind, Credit, Status, Submission, Topic, Visibility
-from feedback.tokens import hash_token, manage_token, new_manage_token
+from feedback.models import (
+    Block,
+    BlockKind,
+    Credit,
+    SpamPhrase,
+    Status,
+    Submission,
+    Topic,
+    Visibility,
+)
+from feedback.tokens import client_hash, hash_token, manage_token, new_manage_token
 
 # The actor of changes the author makes through their manage link.
 AUTHOR = "author"
@@ -22,10 +36,13 @@ class SubmissionError(ValueError):
     HTTP status that says so.
     """
 
-    def __init__(self, field: str | None, message: str, status: int = 400) -> None:
+    def __init__(
+        self, field: str | None, message: str, status: int = 400, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.status = status
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,29 @@ class NewIdea:
     credit: Credit = Credit.NAME
     organisation: str | None = None
     notify_author: bool = False
+    # The form's one-time key (see new_form_key), or None when the client sent none.
+    form_key: str | None = None
+
+
+_FORM_KEY = re.compile(r"[A-Za-z0-9_-]{22,64}")
+# The same text from the same email within this long is the same idea sent again.
+REPEAT_WINDOW = timedelta(days=1)
+
+
+def new_form_key() -> str:
+    """A fresh one-time key for a form, so posting it twice stores one idea."""
+    return secrets.token_urlsafe(24)
+
+
+def usable_form_key(raw: str | None) -> str | None:
+    """The posted form key when it is one the app could have made, else None."""
+    return raw if raw and _FORM_KEY.fullmatch(raw) else None
+
+
+def repeat_hash(email: str, body: str) -> str:
+    """The same email and text, whatever their case and spacing, give the same hash."""
+    text = " ".join(body.casefold().split())
+    return hashlib.sha256(f"{email.strip().lower()}\x1f{text}".encode()).hexdigest()
 
 
 def _check_blocks(session: Session, idea: NewIdea) -> None:
@@ -67,28 +107,36 @@ def create(
     secret_key: str,
     auto_approve_public: bool,
     trust_authors: bool = False,
+    verdict: antispam.Verdict | None = None,
     now: datetime | None = None,
 ) -> tuple[Submission, str]:
     """Store a new idea; return it with the author's manage token (shown once, never stored).
 
     Public comments are approved at once when ``auto_approve_public`` is on, or when
-    ``trust_authors`` is on and an owner trusted the author. ``now`` backdates the idea, for
-    example data only.
+    ``trust_authors`` is on and an owner trusted the author, unless the content rules'
+    ``verdict`` holds the idea or calls it spam. ``now`` backdates the idea, for example data
+    only.
 
     :raise SubmissionError: for an unknown topic, or a blocked email or address.
     """
     if session.get(Topic, idea.topic_id) is None:
         raise SubmissionError("topic", "That topic no longer exists. Please choose another.")
     _check_blocks(session, idea)
+    verdict = verdict or antispam.Verdict()
     token, nonce, token_hash = new_manage_token(secret_key)
-    approve = idea.visibility is Visibility.PUBLIC and (
-        auto_approve_public
-        or (trust_authors and moderation.is_trusted(session, idea.email, idea.author_name))
+    approve = (
+        idea.visibility is Visibility.PUBLIC
+        and not (verdict.held or verdict.spam)
+        and (
+            auto_approve_public
+            or (trust_authors and moderation.is_trusted(session, idea.email, idea.author_name))
+        )
     )
+    status = Status.SPAM if verdict.spam else Status.APPROVED if approve else Status.PENDING
     now = now or utcnow()
     item = Submission(
         visibility=idea.visibility,
-        status=Status.APPROVED if approve else Status.PENDING,
+        status=status,
         author_name=idea.author_name,
         email=idea.email,
         website=idea.website or None,
@@ -108,10 +156,168 @@ def create(
         created_at=now,
         updated_at=now,
         approved_at=now if approve else None,
+        form_key=idea.form_key,
+        repeat_hash=repeat_hash(idea.email, idea.body),
+        hold_reason=verdict.reason,
     )
     session.add(item)
     session.flush()
+    if verdict.reason:
+        action = "spam" if verdict.spam else "held"
+        moderation.record(session, item, None, action, None, verdict.reason, actor=SCREENER)
     return item, token
+
+
+# The actor of the content rules' decisions in the trail.
+SCREENER = antispam.SCREEN_ACTOR
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The site's rules for new ideas, read from the settings."""
+
+    secret_key: str
+    auto_approve_public: bool
+    trust_authors: bool
+    max_links: int
+    spam_phrases: tuple[str, ...]
+    # None when rate limits are switched off.
+    quota: tuple[quotas.Rule, ...] | None
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "Policy":
+        """The policy the app's settings describe."""
+        return cls(
+            secret_key=config["SECRET_KEY"],
+            auto_approve_public=config["AUTO_APPROVE_PUBLIC"],
+            trust_authors=config["TRUST_APPROVED_AUTHORS"],
+            max_links=int(config["MAX_LINKS"]),
+            spam_phrases=tuple(antispam.phrases_from_setting(config["SPAM_WORDS"])),
+            quota=quotas.parse(config["SUBMIT_RATE_LIMIT"])
+            if config["RATELIMIT_ENABLED"]
+            else None,
+        )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of a posted idea.
+
+    ``token`` is the new manage token (None when nothing new was stored); ``repeat`` says
+    why not: "form" when this very form was stored before, "text" when the same email sent
+    the same text within a day.
+    """
+
+    item: Submission
+    token: str | None = None
+    repeat: str | None = None
+
+
+def spam_phrases(session: Session, configured: tuple[str, ...] = ()) -> list[str]:
+    """The phrases that mark an idea as spam: the setting's and the owner's list."""
+    owned = session.scalars(sa.select(SpamPhrase.phrase).order_by(SpamPhrase.phrase))
+    return sorted(set(configured) | set(owned))
+
+
+def _earlier(session: Session, idea: NewIdea, now: datetime) -> Receipt | None:
+    if idea.form_key:
+        item = session.scalar(sa.select(Submission).where(Submission.form_key == idea.form_key))
+        if item is not None:
+            return Receipt(item, repeat="form")
+    item = session.scalar(
+        sa.select(Submission)
+        .where(
+            Submission.repeat_hash == repeat_hash(idea.email, idea.body),
+            Submission.created_at >= now - REPEAT_WINDOW,
+            Submission.status != Status.WITHDRAWN,
+        )
+        .order_by(Submission.id)
+        .limit(1)
+    )
+    return Receipt(item, repeat="text") if item is not None else None
+
+
+def receive(session: Session, idea: NewIdea, policy: Policy) -> Receipt:
+    """Take a reader's idea from the form: store it once, or say it was stored before.
+
+    Posts for the same address, email or form are handled one at a time in every worker, so
+    two copies of a form sent at once store one idea and the quota counts exactly. Only
+    stored ideas count against the quota. The caller commits, or rolls back on an error.
+
+    :raise SubmissionError: for an unknown topic, a block, or a quota reached (status 429).
+    """
+    now = utcnow()
+    email_key = client_hash(f"email:{idea.email.strip().lower()}", policy.secret_key)
+    names = [f"submit:{email_key}"]
+    if idea.client_hash:
+        names.append(f"submit:{idea.client_hash}")
+    if idea.form_key:
+        names.append(f"form:{idea.form_key}")
+    quotas.serialise(session, names, now)
+    # A block is the answer even to a copy of an idea stored before the block.
+    _check_blocks(session, idea)
+    earlier = _earlier(session, idea, now)
+    if earlier is not None:
+        return earlier
+    if policy.quota and idea.client_hash:
+        try:
+            quotas.take(session, [quotas.Claim("submit", idea.client_hash, policy.quota)], now)
+        except quotas.QuotaExceeded as exc:
+            raise SubmissionError(
+                None,
+                "You have sent several ideas from this address in a short time. Your text is "
+                f"kept below: please wait {exc.wait_words} and send it again.",
+                status=429,
+                retry_after=exc.retry_after,
+            ) from None
+    verdict = antispam.screen(
+        (idea.author_name, idea.email, idea.website, idea.organisation, idea.title, idea.body),
+        (idea.title, idea.body, idea.organisation),
+        policy.max_links,
+        spam_phrases(session, policy.spam_phrases),
+    )
+    try:
+        item, token = create(
+            session,
+            idea,
+            secret_key=policy.secret_key,
+            auto_approve_public=policy.auto_approve_public,
+            trust_authors=policy.trust_authors,
+            verdict=verdict,
+            now=now,
+        )
+    except IntegrityError:
+        # The lock above makes this race impossible; should it ever happen, the unique form
+        # key still decides, and the reader hears that their idea is stored.
+        session.rollback()
+        if idea.form_key is None:
+            raise
+        item = session.scalar(sa.select(Submission).where(Submission.form_key == idea.form_key))
+        if item is None:
+            raise
+        return Receipt(item, repeat="form")
+    return Receipt(item, token)
+
+
+def mark_link_shown(session: Session, item: Submission) -> None:
+    """Note that the thank-you page showed the item's manage link (not an edit of the idea)."""
+    if item.link_shown_at is None:
+        session.execute(
+            sa.update(Submission)
+            .where(Submission.id == item.id)
+            .values(link_shown_at=utcnow(), updated_at=Submission.updated_at)
+        )
+
+
+def show_link(session: Session, item: Submission, secret_key: str) -> str | None:
+    """The manage token to show again for a repeated post, until the thank-you page showed it.
+
+    A double click discards the first answer before the reader saw its link, so the second
+    answer shows it; once shown, the next person at a shared computer does not get it again.
+    """
+    if item.link_shown_at is not None or item.manage_nonce is None:
+        return None
+    return manage_link_token(session, item, secret_key)
 
 
 def get_by_token(session: Session, token: str) -> Submission | None:

@@ -1,9 +1,14 @@
 """The one privacy gate: what the public may see."""
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from feedback.models import Status, Submission, Topic, Visibility
+from feedback.digests import ANONYMOUS, credit_of
+from feedback.markup import profile_url
+from feedback.models import Credit, Status, Submission, Topic, Visibility
 
 SORTS = ("new", "top")
 
@@ -34,3 +39,23 @@ def is_public(item: Submission) -> bool:
 def get_public(session: Session, item_id: int) -> Submission | None:
     """One public submission by id, or None when it does not exist or is not public."""
     return session.scalars(public_submissions().where(Submission.id == item_id)).first()
+
+
+@dataclass(frozen=True)
+class PublicAuthor:
+    """An author as the public sees them: a credit line, and a link only when named."""
+
+    name: str
+    url: str | None
+
+
+def public_author(item: Submission) -> PublicAuthor:
+    """How every public page, feed and API response credits an idea's author.
+
+    The credit the author chose holds in public as in the digest (its own ``credit_of``): an
+    anonymous author is "A reader" with no website, so neither can identify them.
+    """
+    if item.credit is Credit.ANONYMOUS:
+        return PublicAuthor(ANONYMOUS, None)
+    url = profile_url(item.website, current_app.config["HANDLE_PROFILE_URL"])
+    return PublicAuthor(credit_of(item, anonymise=False), url)

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from feedback import quotas
 from feedback.models import Submission, Vote
 
 
@@ -12,14 +13,30 @@ class VoteRefused(ValueError):
 
 
 def cast(
-    session: Session, item: Submission, voter_hash: str, address_hash: str, per_address: int
+    session: Session,
+    item: Submission,
+    voter_hash: str,
+    address_hash: str,
+    per_address: int,
+    quota: tuple[quotas.Rule, ...] | None = None,
 ) -> int:
     """Record a +1 and return the new count (the caller commits, or rolls back on refusal).
 
-    :raise VoteRefused: for a second +1 from the same browser, or too many from one address.
+    ``quota`` limits the +1s one address gives to all ideas together (None: no limit).
+
+    :raise VoteRefused: for a second +1 from the same browser, too many from one address on
+        this idea, or too many from one address in a short time.
     """
-    # The increment comes first: it locks the idea's row (PostgreSQL) or the database
-    # (SQLite) until commit, so concurrent +1s are counted and checked one at a time.
+    if quota:
+        try:
+            quotas.take(session, [quotas.Claim("vote", address_hash, quota)])
+        except quotas.QuotaExceeded as exc:
+            raise VoteRefused(
+                f"You have given many +1s in a short time; please wait {exc.wait_words}."
+            ) from None
+    # The increment comes first (after the quota's own lock): it locks the idea's row
+    # (PostgreSQL) or the database (SQLite) until commit, so concurrent +1s are counted and
+    # checked one at a time.
     session.execute(
         sa.update(Submission)
         .where(Submission.id == item.id)

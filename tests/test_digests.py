@@ -59,6 +59,14 @@ def _logged_in(app):
     return client
 
 
+STALE = "New ideas arrived (or some changed) since you opened this preview"
+
+
+def _digest_count(app) -> int:
+    with app.app_context():
+        return get_session().scalar(sa.select(sa.func.count()).select_from(Digest))
+
+
 def _mark(app, options: digests.Options | None = None) -> Digest:
     with app.app_context():
         session = get_session()
@@ -382,9 +390,12 @@ def test_owner_digest_pages(app, make_submission, auth, client):
     late = make_submission(body="Arrived after the preview.")
     stale = client.post("/admin/digests/new/mark-sent", data={"expect": expect})
     assert stale.status_code == 409
-    assert "Ideas arrived or changed since you looked at the preview" in stale.get_data(
-        as_text=True
-    )
+    fresh = stale.get_data(as_text=True)
+    assert STALE in fresh
+    # The answer is a fresh preview: the late idea shows, with the fingerprint it now has.
+    assert "Arrived after the preview." in fresh
+    assert _expect(fresh) != expect
+    assert _digest_count(app) == 0
     assert client.post("/admin/digests/new/mark-sent", data={}).status_code == 400
     with app.app_context():
         session = get_session()
@@ -425,7 +436,8 @@ def test_owner_send_with_a_dead_server_says_so(make_app, make_submission):
     client.post(
         "/admin/login", data={"email": OWNER_EMAIL, "password": "correct horse battery staple"}
     )
-    response = client.post("/admin/digests/new/send", data={"anonymise": "y"})
+    expect = _expect(client.get("/admin/digests/new?anonymise=y").get_data(as_text=True))
+    response = client.post("/admin/digests/new/send", data={"anonymise": "y", "expect": expect})
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "The digest was not sent and is not marked as sent." in page
@@ -472,7 +484,12 @@ def test_credit_choices_are_stored(app, client):
         "/ideas",
         data=form_data(app, credit="name_org", organisation="Mercy Clinic", notify_author="y"),
     )
-    client.post("/ideas", data=form_data(app, credit="name", organisation="Ignored Org"))
+    client.post(
+        "/ideas",
+        data=form_data(
+            app, credit="name", organisation="Ignored Org", body="A second, different idea."
+        ),
+    )
     with app.app_context():
         rows = get_session().scalars(sa.select(Submission).order_by(Submission.id)).all()
     assert (rows[0].credit, rows[0].organisation, rows[0].notify_author) == (
@@ -626,3 +643,188 @@ def test_mark_sent_into_a_missing_folder_records_nothing(app, make_submission, t
     assert len(_ids(app)) == 1
     with app.app_context():
         assert get_session().scalar(sa.select(sa.func.count()).select_from(Digest)) == 0
+
+
+def _digest_mail(inbox) -> list:
+    return [m for r, m in inbox.messages if "organisers@example.org" in r]
+
+
+def test_owner_send_refuses_a_preview_that_new_ideas_made_stale(make_app, smtp):
+    port, inbox = smtp
+    app = _mail_app(make_app, port)
+    _seed(app, body="Seen in the preview.")
+    client = _logged_in(app)
+    page = client.get("/admin/digests/new?anonymise=y").get_data(as_text=True)
+    expect = _expect(page)
+    _seed(app, body="Arrived after the preview.")
+
+    stale = client.post("/admin/digests/new/send", data={"anonymise": "y", "expect": expect})
+    assert stale.status_code == 409
+    fresh = stale.get_data(as_text=True)
+    assert STALE in fresh
+    # The fresh preview shows what would go now, with the options the owner chose.
+    assert "2 ideas: 2 public, 0 private" in fresh
+    assert "Arrived after the preview." in fresh
+    assert '<input type="hidden" name="anonymise" value="y">' in fresh
+    assert "download.md?anonymise=y" in fresh
+    assert _digest_mail(inbox) == []
+    assert _digest_count(app) == 0
+    assert len(_ids(app)) == 2
+
+    sent = client.post(
+        "/admin/digests/new/send", data={"anonymise": "y", "expect": _expect(fresh)}
+    )
+    assert sent.status_code == 303
+    [message] = _digest_mail(inbox)
+    text = message.get_body(("plain",)).get_content()
+    assert "Seen in the preview." in text
+    assert "Arrived after the preview." in text
+    assert _digest_count(app) == 1
+    assert _ids(app) == []
+
+
+def test_owner_send_with_a_fresh_preview_sends(make_app, smtp):
+    port, inbox = smtp
+    app = _mail_app(make_app, port)
+    _seed(app, body="Exactly what was previewed.")
+    client = _logged_in(app)
+    expect = _expect(client.get("/admin/digests/new").get_data(as_text=True))
+    response = client.post("/admin/digests/new/send", data={"expect": expect})
+    assert response.status_code == 303
+    assert "went to organisers@example.org" in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert len(_digest_mail(inbox)) == 1
+    assert _digest_count(app) == 1
+
+
+@pytest.mark.parametrize(
+    ("expect", "status", "message"),
+    [
+        (None, 400, "Send from the preview page"),
+        ("", 400, "Send from the preview page"),
+        ("0" * 32, 409, STALE),
+        ("<script>alert(1)</script>", 409, STALE),
+        ("f" * 5000, 409, STALE),
+    ],
+    ids=["missing", "empty", "forged", "markup", "long"],
+)
+@pytest.mark.parametrize("action", ["send", "mark-sent"])
+def test_a_missing_or_forged_fingerprint_sends_nothing(
+    make_app, smtp, action, expect, status, message
+):
+    port, inbox = smtp
+    app = _mail_app(make_app, port)
+    _seed(app, body="Never sent without a preview.")
+    client = _logged_in(app)
+    data = {} if expect is None else {"expect": expect}
+    response = client.post(f"/admin/digests/new/{action}", data=data)
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert "<script>alert(1)</script>" not in page
+    assert inbox.messages == []
+    assert _digest_count(app) == 0
+
+
+def _cli_fingerprint(runner, *options: str) -> str:
+    result = runner.invoke(args=["digest", "preview", *options])
+    assert result.exit_code == 0, result.output
+    return re.search(r"Fingerprint: ([0-9a-f]{32})", result.output).group(1)
+
+
+def test_cli_preview_prints_the_fingerprint_of_the_owner_page(app, make_submission, auth, client):
+    make_submission(body="One fingerprint for both.")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["digest", "preview", "--anonymise"])
+    # The digest text stays alone on standard output, so it can be piped.
+    assert "One fingerprint for both." in result.stdout
+    assert "Fingerprint:" not in result.stdout
+    auth.login()
+    page = client.get("/admin/digests/new?anonymise=y").get_data(as_text=True)
+    assert _cli_fingerprint(runner, "--anonymise") == _expect(page)
+
+
+def test_cli_send_refuses_a_stale_expect_and_sends_a_matching_one(make_app, smtp):
+    port, inbox = smtp
+    app = _mail_app(make_app, port)
+    runner = app.test_cli_runner()
+    _seed(app, body="Seen by the command line.")
+    expect = _cli_fingerprint(runner, "--no-private")
+    _seed(app, body="Arrived after the preview.")
+
+    stale = runner.invoke(args=["digest", "send", "--no-private", "--expect", expect])
+    assert stale.exit_code == 1
+    assert "changed since the preview with that fingerprint" in stale.output
+    assert "nothing was sent or recorded" in stale.output
+    assert inbox.messages == []
+    assert _digest_count(app) == 0
+
+    fresh = _cli_fingerprint(runner, "--no-private")
+    sent = runner.invoke(args=["digest", "send", "--no-private", "--expect", fresh])
+    assert sent.exit_code == 0, sent.output
+    assert "with 2 ideas" in sent.output
+    assert len(_digest_mail(inbox)) == 1
+    # Without --expect the command works as before.
+    _seed(app, body="A third idea.")
+    assert runner.invoke(args=["digest", "send"]).exit_code == 0
+    assert len(_digest_mail(inbox)) == 2
+
+
+def test_cli_mark_sent_refuses_a_stale_expect_and_marks_a_matching_one(
+    app, make_submission, tmp_path
+):
+    runner = app.test_cli_runner()
+    make_submission(body="Seen by the command line.")
+    expect = _cli_fingerprint(runner)
+    make_submission(body="Arrived after the preview.")
+    out = tmp_path / "digest.md"
+    mark = ["digest", "export", "--format", "md", "--out", str(out), "--mark-sent"]
+
+    stale = runner.invoke(args=[*mark, "--expect", expect])
+    assert stale.exit_code == 1
+    assert "changed since the preview with that fingerprint" in stale.output
+    assert not out.exists()
+    assert _digest_count(app) == 0
+    assert len(_ids(app)) == 2
+
+    marked = runner.invoke(args=[*mark, "--expect", _cli_fingerprint(runner)])
+    assert marked.exit_code == 0, marked.output
+    assert "Wrote 2 ideas as md" in marked.output
+    assert "Arrived after the preview." in out.read_text()
+    assert _digest_count(app) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "--format", "md", "--expect", "abc"], "add --mark-sent"),
+        (["send", "--digest", "1", "--expect", "abc"], "drop --expect"),
+    ],
+)
+def test_cli_expect_where_it_checks_nothing_is_a_usage_error(app, args, message):
+    result = app.test_cli_runner().invoke(args=["digest", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_the_check_is_made_on_what_is_recorded(app, make_submission, monkeypatch):
+    """An idea slipping in between the check and the recording cannot go out unseen."""
+    make_submission(body="Previewed.")
+    make_submission(body="Slips in while recording.", visibility=PRIVATE)
+    options = digests.Options(include_private=False)
+    with app.app_context():
+        expected = digests.selection_fingerprint(get_session(), options)
+    original = digests.new_entries
+    # As if the private note had arrived after the fingerprint was checked.
+    monkeypatch.setattr(
+        digests, "new_entries", lambda session, _options: original(session, digests.Options())
+    )
+    with app.app_context():
+        session = get_session()
+        with pytest.raises(digests.SelectionChanged):
+            delivery.mark_sent(
+                session, app.config, options, created_by=OWNER_EMAIL, expected=expected
+            )
+        session.rollback()
+    assert _digest_count(app) == 0

@@ -269,7 +269,9 @@ def test_author_keeps_it_private_and_requests_expire(app, client):
 
 def test_asking_about_a_public_or_consented_idea_is_refused(app, client):
     public_id, _ = _submit(app, client)
-    consented_id, _ = _submit(app, client, visibility="private", consent="y")
+    consented_id, _ = _submit(
+        app, client, visibility="private", consent="y", body="A note that may be published."
+    )
     owner = _owner_client(app)
     for item_id in (public_id, consented_id):
         response = owner.post(f"/admin/items/{item_id}/ask", data={"body": "x y z"})

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from feedback import visibility
 from feedback.db import get_session
-from feedback.models import Status, Submission, Visibility
+from feedback.models import Credit, Status, Submission, Visibility
 
 HIDDEN = [
     (v, s)
@@ -133,7 +133,7 @@ def test_public_list_uses_the_index(app):
 
 
 def test_no_public_url_leaks_a_marker(app, client, make_submission):
-    """Every public URL the app has, fetched with private and pending markers in the data."""
+    """Every public URL the app has, fetched with hidden ideas and an anonymous author."""
     from feedback.models import Topic
 
     with app.app_context():
@@ -156,8 +156,17 @@ def test_no_public_url_leaks_a_marker(app, client, make_submission):
         email="public-author-leakmark@example.org",
         owner_note="LEAKMARK note of a public idea",
     )
+    # Public, but its author chose anonymity: shown everywhere, credited only as "A reader".
+    anonymous = make_submission(
+        body="An anonymous public idea on every page.",
+        credit=Credit.ANONYMOUS,
+        author_name="LEAKMARK Person",
+        organisation="LEAKMARK Organisation",
+        website="https://leakmark.example.org",
+        email="leakmark@example.org",
+    )
     urls = ["/", "/?sort=top", "/?page=2", "/feed.atom", "/api/ideas", "/api/ideas?after=0"]
-    urls += [f"/ideas/{item_id}" for item_id in [*hidden, shown]]
+    urls += [f"/ideas/{item_id}" for item_id in [*hidden, shown, anonymous]]
     for slug in topics:
         urls += [f"/topics/{slug}", f"/topics/{slug}?sort=top", f"/topics/{slug}/feed.atom"]
         urls += [f"/api/ideas?topic={slug}"]
@@ -186,6 +195,9 @@ def test_no_public_url_leaks_a_marker(app, client, make_submission):
             "leakmark@",
             "leakmark.example",
             "leakmark note",
+            "leakmark organisation",
         ):
             assert marker not in text, (url, marker)
-    assert "A public idea on every page." in client.get("/").get_data(as_text=True)
+    front = client.get("/").get_data(as_text=True)
+    assert "A public idea on every page." in front
+    assert "An anonymous public idea on every page." in front

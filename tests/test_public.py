@@ -99,7 +99,9 @@ def test_private_note_end_to_end(app, client):
 
 def test_a_public_comment_is_consent_to_publish_with_or_without_the_box(app, client):
     client.post("/ideas", data=form_data(app, visibility="public"))
-    client.post("/ideas", data=form_data(app, visibility="public", consent="y"))
+    client.post(
+        "/ideas", data=form_data(app, visibility="public", consent="y", body="A second idea.")
+    )
     with app.app_context():
         consents = get_session().scalars(sa.select(Submission.consent_to_publish)).all()
     assert consents == [True, True]
