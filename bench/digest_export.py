@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.front_page import fill  # noqa: E402
-from feedback.exporters import FORMATS  # noqa: E402
+from feedback.digest.formats import FORMATS  # noqa: E402
 
 
 def run_export(database_url: str, fmt: str, out: Path) -> tuple[float, float, int]:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.front_page import fill  # noqa: E402
-from feedback import create_app, owners  # noqa: E402
+from feedback import accounts, create_app  # noqa: E402
 from feedback.db import get_engine, get_session  # noqa: E402
 
 PAGES = [
@@ -46,7 +46,7 @@ def main() -> None:
         app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
         with app.app_context():
             session = get_session()
-            owners.create(session, "bench@example.org", "benchmark password")
+            accounts.create(session, "bench@example.org", "benchmark password")
             session.commit()
         client = app.test_client()
         client.post(

@@ -10,7 +10,7 @@ from feedback import visibility
 from feedback.db import get_session
 from feedback.markup import paragraphs
 from feedback.models import Submission
-from feedback.public import topic_or_404, whole_number_arg
+from feedback.query_args import MAX_ID, topic_or_404, whole_number_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -58,7 +58,7 @@ def ideas():
 
     An unchanged answer is a 304 when the client sends the last ETag in If-None-Match.
     """
-    after = whole_number_arg("after", 0, 0, 2**31 - 1)
+    after = whole_number_arg("after", 0, 0, MAX_ID)
     limit = whole_number_arg("limit", 20, 1, MAX_LIMIT)
     since = _since()
     query = visibility.public_submissions().order_by(None)

@@ -16,11 +16,11 @@ from flask import (
 )
 from flask_login import LoginManager, current_user, login_user, logout_user
 
-from feedback import owners
+from feedback import accounts
 from feedback.db import get_session, utcnow
 from feedback.forms import LoginForm
 from feedback.models import Owner
-from feedback.security import local_path, no_store
+from feedback.request_security import local_path, no_store
 from feedback.tokens import client_hash
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
@@ -50,8 +50,8 @@ def safe_next(target: str | None) -> str:
     return local_path(target) or url_for("owner.queue")
 
 
-def _throttle() -> owners.Throttle:
-    return owners.Throttle(
+def _throttle() -> accounts.Throttle:
+    return accounts.Throttle(
         max_failures=current_app.config["LOGIN_MAX_FAILURES"],
         window=timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"]),
     )
@@ -71,8 +71,8 @@ def login():
     address = client_hash(request.remote_addr, current_app.config["SECRET_KEY"])
     throttle = _throttle() if current_app.config["RATELIMIT_ENABLED"] else None
     try:
-        attempt = owners.begin_attempt(db, form.email.data, address, throttle)
-    except owners.LoginRefused as exc:
+        attempt = accounts.begin_attempt(db, form.email.data, address, throttle)
+    except accounts.LoginRefused as exc:
         db.rollback()
         minutes = math.ceil(exc.wait / 60)
         form.form_errors.append(
@@ -85,7 +85,7 @@ def login():
     # Committed as a failure before the (slow) password check, so requests sent in parallel
     # see each other's tries.
     db.commit()
-    owner = owners.authenticate(db, form.email.data, form.password.data)
+    owner = accounts.authenticate(db, form.email.data, form.password.data)
     if owner is None:
         form.form_errors.append("That email and password do not match an owner account.")
         return render_template("auth/login.html", form=form), 401

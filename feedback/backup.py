@@ -388,7 +388,7 @@ class BackupReader:
         if text.startswith("{") and text.endswith(","):
             try:
                 head = json.loads(text[:-1] + "}")
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
         if not isinstance(head, dict):
             raise BackupError(_not_a_backup(text))
@@ -409,7 +409,7 @@ class BackupReader:
         if text.endswith(","):
             try:
                 pair = json.loads("{" + text[:-1] + "}")
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
         if not isinstance(pair, dict) or list(pair) != [key] or not isinstance(pair[key], kinds):
             raise BackupError(f"line {self.line_no} should hold the header's {key!r}")
@@ -448,7 +448,7 @@ class BackupReader:
             count += 1
             try:
                 row = json.loads(text[:-1] if more else text)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 reason = f"{exc.msg} (column {exc.colno})" if hasattr(exc, "msg") else exc
                 raise BackupError(
                     f"line {self.line_no} (table {name}, row {count}) is not valid JSON: {reason}"
@@ -464,7 +464,7 @@ class BackupReader:
 def _not_a_backup(first_line: str) -> str:
     try:
         value = json.loads(first_line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return "it is not a Conference Ideas backup (its first line is not a backup's header)"
     if isinstance(value, dict) and "format" in value and value["format"] != FORMAT:
         return f"its format is {_show(value['format'])}, not {FORMAT!r}"

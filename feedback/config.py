@@ -5,6 +5,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from feedback import quotas
+
 DEFAULTS: dict = {
     "CONFERENCE_NAME": "HIMSS Conference",
     "CONFERENCE_INTRO": (
@@ -140,4 +142,31 @@ def check_production(app: Flask) -> None:
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable or put "
             "SECRET_KEY = '...' in instance/config.py (`make run` creates one for you). "
             "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+
+
+QUOTA_SETTINGS = (
+    "SUBMIT_RATE_LIMIT",
+    "VOTE_RATE_LIMIT",
+    "RESEND_RATE_LIMIT",
+    "RESEND_EMAIL_RATE_LIMIT",
+)
+
+
+def check_settings(app: Flask) -> None:
+    """Refuse to start with a setting the app could not use, naming it (not a 500 later)."""
+    config = app.config
+    for name in QUOTA_SETTINGS:
+        try:
+            quotas.parse(str(config[name]))
+        except ValueError as exc:
+            raise RuntimeError(f"FEEDBACK_{name}: {exc}") from None
+    links = config["MAX_LINKS"]
+    if isinstance(links, bool) or not isinstance(links, int) or links < 0:
+        raise RuntimeError(f"FEEDBACK_MAX_LINKS must be a whole number from 0 up, not {links!r}.")
+    words = config["SPAM_WORDS"]
+    if not isinstance(words, str | list | tuple) or not all(isinstance(w, str) for w in words):
+        raise RuntimeError(
+            "FEEDBACK_SPAM_WORDS must be a list of words or phrases, or one comma-separated "
+            f"string, not {words!r}."
         )

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from feedback.models import Credit, Visibility
+from feedback.query_args import MAX_ID
 
 PUBLIC_LABEL = "Public comment: shown on this page after the site owner approves it"
 PRIVATE_LABEL = (
@@ -35,8 +36,6 @@ NOT_UTF8 = "This contains bytes that are not valid UTF-8 text. Please retype it.
 # Embeddings, overrides and isolates can make text display differently from what it says.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _URLENCODED = "application/x-www-form-urlencoded"
-# Ids are 32-bit integers on PostgreSQL.
-MAX_ITEM_ID = 2**31 - 1
 _CREDIT_MESSAGE = "Please choose how the organisers should credit you."
 _VISIBILITY_MESSAGE = "Please choose a public comment or a private note."
 _HANDLE = re.compile(r"@[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)?")
@@ -204,6 +203,10 @@ class ReaderForm(FlaskForm):
         valid = super().validate(extra_validators)
         for name in undecodable_fields(self._raw_body):
             field = self._fields.get(name)
+            # Hidden fields are the app's own (keys, tokens): nobody could retype them, and
+            # their own checks refuse what the app did not write.
+            if isinstance(field, HiddenField):
+                continue
             if field is not None and NOT_UTF8 not in field.errors:
                 field.errors = [*field.errors, NOT_UTF8]
                 valid = False
@@ -341,7 +344,7 @@ def parse_item_id(value: str | int) -> int:
     :raise ValueError: for anything but a whole number in the range ids can have.
     """
     number = int(value)
-    if not 1 <= number <= MAX_ITEM_ID:
+    if not 1 <= number <= MAX_ID:
         raise ValueError("not an idea's number")
     return number
 

@@ -6,7 +6,7 @@ from email.headerregistry import Address
 
 from flask import Flask, render_template, url_for
 
-from feedback import mailer, markup, owners, submissions
+from feedback import accounts, mailer, markup, submissions
 from feedback.db import get_session
 from feedback.models import Submission, Visibility
 
@@ -70,7 +70,7 @@ def send_new_idea_notice(app: Flask, item_id: int) -> None:
         try:
             session = get_session()
             item = session.get(Submission, item_id)
-            recipients = [owner.email for owner in owners.list_owners(session)]
+            recipients = [owner.email for owner in accounts.list_owners(session)]
             if item is None or not recipients:
                 return
             mailer.send(app.config, new_idea_message(app, item, recipients))

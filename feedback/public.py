@@ -25,30 +25,18 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from wtforms import SelectChoice
 
-from feedback import (
-    antispam,
-    errors,
-    feed,
-    markup,
-    notify,
-    quotas,
-    submissions,
-    visibility,
-    votes,
-)
+from feedback import antispam, errors, feed, markup, notify, quotas, submissions, visibility, votes
 from feedback.db import get_session, paginate, utcnow
-from feedback.forms import MAX_ITEM_ID, SubmissionForm
+from feedback.forms import SubmissionForm
 from feedback.models import Credit, Status, Submission, Topic, Visibility
+from feedback.query_args import page_number, sort_order, topic_or_404
 from feedback.ratelimit import limiter
-from feedback.security import local_path, secret_page
+from feedback.request_security import csrf, local_path, secret_page
 from feedback.tokens import client_hash
 from feedback.topics import list_topics
 
 bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
-
-# Ids are 32-bit integers on PostgreSQL; anything larger is a 404 from the router.
-MAX_ID = MAX_ITEM_ID
 
 
 def _thanks_url() -> str:
@@ -61,6 +49,8 @@ FEED_SIZE = 50
 # idea a repeated post had already stored.
 _THANKS_KEY = "thanks"
 _RECEIVED_KEY = "received"
+# The form key of the last idea this browser stored: only its repeats may show the link again.
+_POSTED_KEY = "posted"
 
 
 _STATUS_TEXT = {
@@ -103,53 +93,6 @@ bp.add_app_template_filter(visibility.public_author, "public_author")
 def profile_url_filter(website: str | None) -> str | None:
     """Where an author's website or handle links to."""
     return markup.profile_url(website, current_app.config["HANDLE_PROFILE_URL"])
-
-
-def whole_number_arg(
-    name: str, default: int, low: int, high: int, message: str | None = None
-) -> int:
-    """A whole-number query argument within ``low``..``high``.
-
-    :raise 400: for anything else, with ``message`` or a default one.
-    """
-    raw = request.args.get(name, str(default))
-    # isdecimal() alone admits digits from other scripts; int() of 5000 digits raises.
-    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 10 or not low <= int(raw) <= high:
-        abort(400, description=message or f"{name} must be a whole number from {low} to {high}.")
-    return int(raw)
-
-
-def page_number() -> int:
-    """The ``page`` query argument: a positive whole number, 1 when absent.
-
-    :raise 400: when it is anything else.
-    """
-    message = "The page number must be a whole number from 1 up."
-    return whole_number_arg("page", 1, 1, 10**9 - 1, message)
-
-
-def topic_or_404(slug: str) -> Topic:
-    """The topic with that slug.
-
-    :raise 404: for an unknown slug, including ones no slug could be (NUL bytes, too long).
-    """
-    if len(slug) > 60 or not slug.isascii() or not slug.replace("-", "").isalnum():
-        abort(404, description="There is no such topic.")
-    topic = get_session().scalar(sa.select(Topic).where(Topic.slug == slug))
-    if topic is None:
-        abort(404, description="There is no such topic.")
-    return topic
-
-
-def sort_order() -> str:
-    """The ``sort`` query argument: "new" (the default) or "top".
-
-    :raise 400: for an unknown order.
-    """
-    sort = request.args.get("sort", "new")
-    if sort not in visibility.SORTS:
-        abort(400, description="Unknown sort order; use sort=new or sort=top.")
-    return sort
 
 
 def _public_page(topic: Topic | None = None):
@@ -252,6 +195,8 @@ def _bot_check(form: SubmissionForm) -> tuple[str, int] | None:
 
 
 @bp.post("/ideas")
+# The form checks its own CSRF token, so that a failure keeps the reader's text.
+@csrf.exempt
 @limiter.limit(_attempt_limit)
 def submit():
     """Store a reader's idea once and redirect to the thank-you page (303), or show what to fix.
@@ -284,9 +229,11 @@ def submit():
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
     token = receipt.token or submissions.show_link(
-        db, receipt.item, current_app.config["SECRET_KEY"]
+        db, receipt, session.get(_POSTED_KEY), current_app.config["SECRET_KEY"]
     )
     db.commit()
+    if receipt.token and receipt.item.form_key:
+        session[_POSTED_KEY] = receipt.item.form_key
     if token:
         session[_THANKS_KEY] = token
     else:
@@ -341,7 +288,7 @@ def thanks():
     return render_template("public/thanks.html", item=None, earlier=item)
 
 
-@bp.get(f"/ideas/<int(max={MAX_ID}):item_id>")
+@bp.get("/ideas/<id:item_id>")
 def idea(item_id: int):
     """One public idea on its own page.
 
@@ -386,7 +333,7 @@ def _voter_hash() -> str | None:
     return client_hash(f"voter:{voter}", current_app.config["SECRET_KEY"]) if voter else None
 
 
-@bp.post(f"/ideas/<int(max={MAX_ID}):item_id>/vote")
+@bp.post("/ideas/<id:item_id>/vote")
 @limiter.limit(_attempt_limit)
 def vote(item_id: int):
     """Give a public idea a +1 ("me too"), once per browser.

@@ -21,6 +21,8 @@ from feedback.models import QuotaHit
 
 # Hits older than this are forgotten; no rule may look further back.
 KEEP = timedelta(days=1)
+# Forgotten per counted action: more than are counted, so the table never grows.
+PRUNE_ROWS = 100
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RULE = re.compile(r"(\d+)\s*(?:per|/)\s*(\d+\s*)?(second|minute|hour|day)s?", re.IGNORECASE)
 
@@ -81,18 +83,26 @@ def _lock_id(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
-def serialise(session: Session, names: Iterable[str], now: datetime | None = None) -> None:
+def serialise(session: Session, names: Iterable[str]) -> None:
     """Let this transaction alone act on these names until it ends, in every worker.
 
-    On PostgreSQL each name takes an advisory lock (in a fixed order, so two requests never
-    wait for each other). On SQLite the first write of a transaction takes the database's one
-    write lock: the forgetting of old hits is that write, so it must come before any other
-    statement of the transaction that writes.
+    On PostgreSQL each name takes an advisory lock, in a fixed order so that two requests
+    never deadlock. On SQLite the first write of a transaction takes the database's one write
+    lock: the forgetting of old hits below is that write, so this must come before any other
+    write of the transaction.
     """
     if session.get_bind().dialect.name == "postgresql":
         for lock in sorted({_lock_id(name) for name in names}):
             session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
-    session.execute(sa.delete(QuotaHit).where(QuotaHit.created_at < (now or utcnow()) - KEEP))
+    # Rows another transaction is forgetting right now are skipped (PostgreSQL), so requests
+    # for other names never wait on each other here.
+    expired = (
+        sa.select(QuotaHit.id)
+        .where(QuotaHit.created_at < utcnow() - KEEP)
+        .limit(PRUNE_ROWS)
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(sa.delete(QuotaHit).where(QuotaHit.id.in_(expired)))
 
 
 def _wait(session: Session, claim: Claim, now: datetime) -> float:
@@ -120,8 +130,9 @@ def take(session: Session, claims: Iterable[Claim], now: datetime | None = None)
     :raise QuotaExceeded: when one more would break any claim's rules.
     """
     claims = list(claims)
+    serialise(session, [f"{c.bucket}:{c.key}" for c in claims])
+    # Read the clock once the lock is held: a request that waited counts from when it got in.
     now = now or utcnow()
-    serialise(session, [f"{c.bucket}:{c.key}" for c in claims], now)
     wait = max((_wait(session, claim, now) for claim in claims), default=0.0)
     if wait > 0:
         raise QuotaExceeded(math.ceil(wait))

@@ -1,5 +1,6 @@
 """What readers do with their ideas. Services take a session and never commit."""
 
+import dataclasses
 import hashlib
 import re
 import secrets
@@ -164,12 +165,10 @@ def create(
     session.flush()
     if verdict.reason:
         action = "spam" if verdict.spam else "held"
-        moderation.record(session, item, None, action, None, verdict.reason, actor=SCREENER)
+        moderation.record(
+            session, item, None, action, None, verdict.reason, actor=antispam.SCREEN_ACTOR
+        )
     return item, token
-
-
-# The actor of the content rules' decisions in the trail.
-SCREENER = antispam.SCREEN_ACTOR
 
 
 @dataclass(frozen=True)
@@ -220,14 +219,16 @@ def spam_phrases(session: Session, configured: tuple[str, ...] = ()) -> list[str
 
 
 def _earlier(session: Session, idea: NewIdea, now: datetime) -> Receipt | None:
+    same_text = repeat_hash(idea.email, idea.body)
     if idea.form_key:
         item = session.scalar(sa.select(Submission).where(Submission.form_key == idea.form_key))
-        if item is not None:
+        # Back, a new idea typed into the same form: the key is the old one, the idea is not.
+        if item is not None and item.repeat_hash == same_text:
             return Receipt(item, repeat="form")
     item = session.scalar(
         sa.select(Submission)
         .where(
-            Submission.repeat_hash == repeat_hash(idea.email, idea.body),
+            Submission.repeat_hash == same_text,
             Submission.created_at >= now - REPEAT_WINDOW,
             Submission.status != Status.WITHDRAWN,
         )
@@ -246,19 +247,25 @@ def receive(session: Session, idea: NewIdea, policy: Policy) -> Receipt:
 
     :raise SubmissionError: for an unknown topic, a block, or a quota reached (status 429).
     """
-    now = utcnow()
     email_key = client_hash(f"email:{idea.email.strip().lower()}", policy.secret_key)
     names = [f"submit:{email_key}"]
     if idea.client_hash:
         names.append(f"submit:{idea.client_hash}")
     if idea.form_key:
         names.append(f"form:{idea.form_key}")
-    quotas.serialise(session, names, now)
+    quotas.serialise(session, names)
+    # The clock is read once the lock is held, so hits are stored in the order they count.
+    now = utcnow()
     # A block is the answer even to a copy of an idea stored before the block.
     _check_blocks(session, idea)
     earlier = _earlier(session, idea, now)
     if earlier is not None:
         return earlier
+    if idea.form_key and session.scalar(
+        sa.select(Submission.id).where(Submission.form_key == idea.form_key)
+    ):
+        # A different idea sent from a form used before: stored, without the spent key.
+        idea = dataclasses.replace(idea, form_key=None)
     if policy.quota and idea.client_hash:
         try:
             quotas.take(session, [quotas.Claim("submit", idea.client_hash, policy.quota)], now)
@@ -309,13 +316,24 @@ def mark_link_shown(session: Session, item: Submission) -> None:
         )
 
 
-def show_link(session: Session, item: Submission, secret_key: str) -> str | None:
-    """The manage token to show again for a repeated post, until the thank-you page showed it.
+def show_link(
+    session: Session, receipt: Receipt, posted_key: str | None, secret_key: str
+) -> str | None:
+    """The manage token to show for a repeated post, or None.
 
-    A double click discards the first answer before the reader saw its link, so the second
-    answer shows it; once shown, the next person at a shared computer does not get it again.
+    Only a repeat of the very form this browser posted before (``posted_key``, from its
+    session) gets its link, and only until the thank-you page showed it: a double click
+    whose first answer never arrived still sees the link; the next person at a shared
+    computer, or anyone sending the same text from elsewhere, does not.
     """
-    if item.link_shown_at is not None or item.manage_nonce is None:
+    item = receipt.item
+    if (
+        receipt.repeat != "form"
+        or posted_key is None
+        or posted_key != item.form_key
+        or item.link_shown_at is not None
+        or item.manage_nonce is None
+    ):
         return None
     return manage_link_token(session, item, secret_key)
 
@@ -359,10 +377,13 @@ class AuthorActionRefused(ValueError):
 
 @dataclass(frozen=True)
 class EditRules:
-    """How long authors may edit, and whether an edit sends a published idea back to the queue."""
+    """How long authors may edit, whether an edit sends a published idea back to the queue,
+    and the content rules an edit must pass like a new idea."""
 
     window: timedelta
     reapprove: bool
+    max_links: int = 2
+    spam_phrases: tuple[str, ...] = ()
 
 
 def can_edit(item: Submission, rules: EditRules, now: datetime | None = None) -> bool:
@@ -413,7 +434,26 @@ def edit_by_author(
         moderation.record(session, item, None, "status", item.status, Status.PENDING, actor=AUTHOR)
         item.status = Status.PENDING
         item.approved_at = None
-    return back
+    return _screen_edit(session, item, rules) or back
+
+
+def _screen_edit(session: Session, item: Submission, rules: EditRules) -> bool:
+    """Hold or mark spam an edited idea as a new one would be; return whether it left the page."""
+    verdict = antispam.screen(
+        (item.author_name, item.email, item.website, item.organisation, item.title, item.body),
+        (item.title, item.body, item.organisation),
+        rules.max_links,
+        spam_phrases(session, rules.spam_phrases),
+    )
+    if verdict.spam and item.status is not Status.SPAM:
+        to = Status.SPAM
+    elif verdict.held and item.status is Status.APPROVED:
+        to = Status.PENDING
+    else:
+        return False
+    moderation.record(session, item, None, "status", item.status, to, actor=antispam.SCREEN_ACTOR)
+    item.status, item.approved_at, item.hold_reason = to, None, verdict.reason
+    return True
 
 
 def withdraw(session: Session, item: Submission) -> None:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from feedback.digests import ANONYMOUS, credit_of
+from feedback.digest.contents import ANONYMOUS, credit_of
 from feedback.markup import profile_url
 from feedback.models import Credit, Status, Submission, Topic, Visibility
 

@@ -210,14 +210,14 @@ OWNER_PASSWORD = "correct horse battery staple"
 
 def add_owner(app: Flask, email: str = OWNER_EMAIL, password: str = OWNER_PASSWORD) -> int:
     """Create an owner account in the app's database; returns its id."""
-    from feedback import owners
+    from feedback import accounts
 
     with app.app_context():
         session = get_session()
-        existing = owners.find(session, email)
+        existing = accounts.find(session, email)
         if existing is not None:
             return existing.id
-        created = owners.create(session, email, password)
+        created = accounts.create(session, email, password)
         session.commit()
         return created.id
 

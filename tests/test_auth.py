@@ -90,10 +90,10 @@ def test_login_starts_a_fresh_session(client, auth):
 
 
 def auth_owner_id(client) -> int:
-    from feedback import owners
+    from feedback import accounts
 
     with client.application.app_context():
-        return owners.find(get_session(), OWNER_EMAIL).id
+        return accounts.find(get_session(), OWNER_EMAIL).id
 
 
 def test_logout_ends_every_copy_of_the_session(app, client, auth):
@@ -118,13 +118,15 @@ def test_login_page_is_never_cached(client):
 
 
 def test_password_change_logs_out_every_session(app, client, auth):
-    from feedback import owners
+    from feedback import accounts
 
     auth.login()
     assert client.get("/admin/").status_code == 200
     with app.app_context():
         session = get_session()
-        owners.set_password(session, owners.find(session, OWNER_EMAIL), "another long password")
+        accounts.set_password(
+            session, accounts.find(session, OWNER_EMAIL), "another long password"
+        )
         session.commit()
     assert client.get("/admin/").status_code == 302
 

@@ -334,7 +334,15 @@ def _copy_token_hash(lines: list[bytes]) -> None:
     lines[at + 1] = json.dumps(second, ensure_ascii=False).encode() + b","
 
 
+def _nest_first_row(data: bytes) -> bytes:
+    lines = data.split(b"\n")
+    first = next(n for n, line in enumerate(lines) if line.startswith(b'{"id": 1,'))
+    lines[first] = b"[" * 100_000 + b"]" * 100_000 + b","
+    return b"\n".join(lines)
+
+
 BAD_FILES = {
+    "deeply nested row": (_nest_first_row, "is not valid JSON"),
     "not JSON": (lambda data: b"id,title\n1,Power strips\n", "not a Conference Ideas backup"),
     "empty": (lambda data: b"", "the file is empty"),
     "JSON of another kind": (lambda data: b'{"ideas": []}\n', "not laid out as"),

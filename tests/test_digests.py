@@ -11,8 +11,8 @@ from email import message_from_bytes, policy
 import pytest
 import sqlalchemy as sa
 
-from feedback import delivery, digests, exporters
 from feedback.db import get_session, utcnow
+from feedback.digest import contents, delivery, formats
 from feedback.models import Credit, Digest, Status, Submission, Visibility
 from tests.conftest import OWNER_EMAIL, add_owner, get_item
 from tests.test_notify import Inbox, _free_port
@@ -20,23 +20,23 @@ from tests.test_notify import Inbox, _free_port
 PUBLIC, PRIVATE = Visibility.PUBLIC, Visibility.PRIVATE
 
 
-def _export(app, fmt: str, options: digests.Options | None = None) -> str:
+def _export(app, fmt: str, options: contents.Options | None = None) -> str:
     """The next digest in one format, as the CLI and the owner's download write it."""
-    options = options or digests.Options()
+    options = options or contents.Options()
     with app.app_context():
         session = get_session()
-        head = digests.header(session, options, app.config["CONFERENCE_NAME"])
-        entries = (entry for _item, entry in digests.new_entries(session, options))
+        head = contents.header(session, options, app.config["CONFERENCE_NAME"])
+        entries = (entry for _item, entry in contents.new_entries(session, options))
         if fmt == "eml":
             return delivery.new_message(app.config, head, entries).as_string()
         out = io.StringIO()
-        exporters.write(fmt, out, head, entries, options=options)
+        formats.write(fmt, out, head, entries, options=options)
         return out.getvalue()
 
 
-def _ids(app, options: digests.Options | None = None) -> list[int]:
+def _ids(app, options: contents.Options | None = None) -> list[int]:
     with app.app_context():
-        entries = digests.new_entries(get_session(), options or digests.Options())
+        entries = contents.new_entries(get_session(), options or contents.Options())
         return [entry.id for _item, entry in entries]
 
 
@@ -67,11 +67,11 @@ def _digest_count(app) -> int:
         return get_session().scalar(sa.select(sa.func.count()).select_from(Digest))
 
 
-def _mark(app, options: digests.Options | None = None) -> Digest:
+def _mark(app, options: contents.Options | None = None) -> Digest:
     with app.app_context():
         session = get_session()
         digest = delivery.mark_sent(
-            session, app.config, options or digests.Options(), created_by=OWNER_EMAIL
+            session, app.config, options or contents.Options(), created_by=OWNER_EMAIL
         )
         session.commit()
         return digest
@@ -88,7 +88,7 @@ def test_default_selection(app, make_submission):
             make_submission(visibility=visibility, status=status, body="Never in a digest.")
     make_submission(visibility=PUBLIC, status=Status.PENDING, body="Not approved yet.")
     assert set(_ids(app)) == expected
-    for fmt in exporters.FORMATS:
+    for fmt in formats.FORMATS:
         output = _export(app, fmt)
         assert "Never in a digest" not in output
         assert "Not approved yet" not in output
@@ -120,7 +120,7 @@ def test_three_consecutive_digests_each_hold_only_what_is_new(app, make_submissi
 def test_nothing_new_is_a_clear_refusal(app, make_submission):
     make_submission()
     _mark(app)
-    with pytest.raises(digests.DigestError, match="nothing new"):
+    with pytest.raises(contents.DigestError, match="nothing new"):
         _mark(app)
 
 
@@ -133,8 +133,8 @@ def test_anonymise_removes_every_name_email_and_website(app, make_submission):
         organisation="Secret Org",
     )
     make_submission(visibility=PRIVATE, status=Status.PENDING, author_name="Hidden Writer")
-    options = digests.Options(anonymise=True, include_contact=True)
-    for fmt in exporters.FORMATS:
+    options = contents.Options(anonymise=True, include_contact=True)
+    for fmt in formats.FORMATS:
         output = _export(app, fmt, options)
         for secret in ("Secret Person", "secret.person", "secret-site", "Secret Org", "Hidden"):
             assert secret not in output, (fmt, secret)
@@ -155,8 +155,8 @@ def test_credit_is_as_the_author_chose_in_every_format(app, make_submission):
         credit=Credit.ANONYMOUS,
     )
     # Even asking for contact details never reveals an anonymous author.
-    options = digests.Options(include_contact=True)
-    for fmt in exporters.FORMATS:
+    options = contents.Options(include_contact=True)
+    for fmt in formats.FORMATS:
         output = _export(app, fmt, options)
         assert "Named Author" in output, fmt
         assert "Org Author (Mercy Clinic)" in output, fmt
@@ -166,12 +166,12 @@ def test_credit_is_as_the_author_chose_in_every_format(app, make_submission):
 
 def test_emails_only_with_contact_details_and_notes_only_when_asked(app, make_submission):
     make_submission(email="reach.me@example.org", owner_note="Owner's private remark XQ.")
-    for fmt in exporters.FORMATS:
+    for fmt in formats.FORMATS:
         output = _export(app, fmt)
         assert "reach.me" not in output, fmt
         assert "XQ" not in output, fmt
-    options = digests.Options(include_contact=True, include_notes=True)
-    for fmt in exporters.FORMATS:
+    options = contents.Options(include_contact=True, include_notes=True)
+    for fmt in formats.FORMATS:
         output = _export(app, fmt, options)
         assert "reach.me@example.org" in output, fmt
         assert "remark XQ" in output, fmt
@@ -206,13 +206,13 @@ def test_options_narrow_the_digest(app, make_submission):
     old = make_submission(created_at=now - timedelta(days=20))
     private = make_submission(visibility=PRIVATE, status=Status.PENDING, created_at=now)
     starred = make_submission(starred=True, created_at=now)
-    assert private not in _ids(app, digests.Options(include_private=False))
-    assert _ids(app, digests.Options(starred_only=True)) == [starred]
+    assert private not in _ids(app, contents.Options(include_private=False))
+    assert _ids(app, contents.Options(starred_only=True)) == [starred]
     since = (now - timedelta(days=2)).date()
-    assert old not in _ids(app, digests.Options(since=since))
+    assert old not in _ids(app, contents.Options(since=since))
     until = (now - timedelta(days=10)).date()
-    assert _ids(app, digests.Options(until=until)) == [old]
-    assert _ids(app, digests.Options(topics=("social",))) == []
+    assert _ids(app, contents.Options(until=until)) == [old]
+    assert _ids(app, contents.Options(topics=("social",))) == []
 
 
 def test_a_sent_digest_downloads_identically_later(app, make_submission):
@@ -220,7 +220,7 @@ def test_a_sent_digest_downloads_identically_later(app, make_submission):
     digest = _mark(app)
     client = _logged_in(app)
     url = f"/admin/digests/{digest.id}/download."
-    before = {fmt: _download(client, url + fmt) for fmt in exporters.FORMATS}
+    before = {fmt: _download(client, url + fmt) for fmt in formats.FORMATS}
     # The item changes and then disappears; the sent digest does not.
     with app.app_context():
         session = get_session()
@@ -228,7 +228,7 @@ def test_a_sent_digest_downloads_identically_later(app, make_submission):
         session.commit()
         session.delete(session.get(Submission, item_id))
         session.commit()
-    for fmt in exporters.FORMATS:
+    for fmt in formats.FORMATS:
         again = _download(client, url + fmt)
         assert again == before[fmt], fmt
         assert b"Text as it went out" in again.replace(b"=\n", b""), fmt
@@ -340,7 +340,7 @@ def test_no_organisers_configured_is_a_clear_error(app, make_submission):
     assert "No organiser addresses are configured" in result.output
 
 
-@pytest.mark.parametrize("fmt", exporters.FORMATS)
+@pytest.mark.parametrize("fmt", formats.FORMATS)
 def test_cli_export_every_format(app, make_submission, tmp_path, fmt):
     make_submission(body="Exported idea text.")
     out = tmp_path / f"digest.{fmt}"
@@ -505,8 +505,8 @@ def test_two_digests_taking_the_same_items_is_a_clear_refusal(app, make_submissi
     make_submission()
     _mark(app)
     # As if a second sender had read the selection before the first one committed.
-    monkeypatch.setattr(digests, "_already_sent", lambda: sa.false())
-    with pytest.raises(digests.DigestError, match="Another digest took some of these ideas"):
+    monkeypatch.setattr(contents, "_already_sent", lambda: sa.false())
+    with pytest.raises(contents.DigestError, match="Another digest took some of these ideas"):
         _mark(app)
 
 
@@ -595,11 +595,11 @@ def test_a_digest_left_sending_can_be_sent_or_discarded(app, make_submission):
     make_submission(body="Stuck while sending.")
     with app.app_context():
         session = get_session()
-        digest = digests.record(
+        digest = contents.record(
             session,
-            digests.Options(),
+            contents.Options(),
             "HIMSS",
-            method=digests.SENDING,
+            method=contents.SENDING,
             recipients=["o@example.org"],
             created_by=OWNER_EMAIL,
             message_id="<stuck@example.org>",
@@ -812,19 +812,29 @@ def test_the_check_is_made_on_what_is_recorded(app, make_submission, monkeypatch
     """An idea slipping in between the check and the recording cannot go out unseen."""
     make_submission(body="Previewed.")
     make_submission(body="Slips in while recording.", visibility=PRIVATE)
-    options = digests.Options(include_private=False)
+    options = contents.Options(include_private=False)
     with app.app_context():
-        expected = digests.selection_fingerprint(get_session(), options)
-    original = digests.new_entries
+        expected = contents.selection_fingerprint(get_session(), options)
+    original = contents.new_entries
     # As if the private note had arrived after the fingerprint was checked.
     monkeypatch.setattr(
-        digests, "new_entries", lambda session, _options: original(session, digests.Options())
+        contents, "new_entries", lambda session, _options: original(session, contents.Options())
     )
     with app.app_context():
         session = get_session()
-        with pytest.raises(digests.SelectionChanged):
+        with pytest.raises(contents.SelectionChanged):
             delivery.mark_sent(
                 session, app.config, options, created_by=OWNER_EMAIL, expected=expected
             )
         session.rollback()
     assert _digest_count(app) == 0
+
+
+def test_nothing_new_is_said_plainly_even_with_a_stale_fingerprint(app, runner, tmp_path):
+    out = tmp_path / "digest.md"
+    result = runner.invoke(
+        args=["digest", "export", "--format", "md", "--out", str(out), "--mark-sent"]
+        + ["--expect", "deadbeef"]
+    )
+    assert result.exit_code == 1
+    assert "There is nothing new for the organisers since the last digest." in result.output

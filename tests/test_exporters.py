@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 from markdown_it import MarkdownIt
 
-from feedback import exporters
 from feedback.db import utcnow
-from feedback.digests import Entry, Header, Options
+from feedback.digest import formats
+from feedback.digest.contents import Entry, Header, Options
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "digest.schema.json").read_text())
 
@@ -83,7 +83,7 @@ def _entries() -> list[Entry]:
 
 def _text(fmt: str) -> str:
     out = io.StringIO()
-    exporters.write(fmt, out, _head(), _entries(), options=Options())
+    formats.write(fmt, out, _head(), _entries(), options=Options())
     return out.getvalue()
 
 
@@ -108,7 +108,7 @@ def test_csv_parses_back_with_formula_cells_neutralised():
     "value", ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "\n=1", "  =1+1", "\u00a0=1"]
 )
 def test_csv_cell_neutralises_every_formula_start(value):
-    assert exporters.csv_cell(value) == "'" + value
+    assert formats.csv_cell(value) == "'" + value
 
 
 def test_json_matches_its_schema_and_the_source():
@@ -126,7 +126,7 @@ def test_json_matches_its_schema_and_the_source():
 
 def test_empty_json_digest_is_valid():
     out = io.StringIO()
-    exporters.write_json(out, _head(total=0, public=0, private=0, per_topic=[]), [], Options())
+    formats.write_json(out, _head(total=0, public=0, private=0, per_topic=[]), [], Options())
     document = json.loads(out.getvalue())
     jsonschema.validate(document, SCHEMA)
     assert document["items"] == []
@@ -182,7 +182,7 @@ def test_text_is_wrapped_at_72_columns_and_keeps_paragraphs():
 
 def test_eml_is_a_complete_multipart_message():
     sent_at = utcnow()
-    message = exporters.build_eml(
+    message = formats.build_eml(
         _head(),
         _entries(),
         sender="Blog Ideas <ideas@example.org>",

@@ -13,8 +13,9 @@ import pytest
 import sqlalchemy as sa
 from markdown_it import MarkdownIt
 
-from feedback import delivery, digests, exporters, notify
+from feedback import notify
 from feedback.db import get_session, utcnow
+from feedback.digest import contents, delivery, formats
 from feedback.markup import count_links, defang, find_links, mail_paragraphs, paragraphs
 from feedback.models import Credit, Status, Submission, Topic, Visibility
 from feedback.tokens import new_manage_token
@@ -293,19 +294,19 @@ def smtp():
 def test_digest_formats_people_read_carry_no_reader_link(app, case):
     fields, shown = CASES[case]
     _store(app, **fields)
-    options = digests.Options(include_contact=True, include_notes=True)
+    options = contents.Options(include_contact=True, include_notes=True)
     with app.app_context():
         session = get_session()
-        head = digests.header(session, options, app.config["CONFERENCE_NAME"])
-        entries = [entry for _item, entry in digests.new_entries(session, options)]
+        head = contents.header(session, options, app.config["CONFERENCE_NAME"])
+        entries = [entry for _item, entry in contents.new_entries(session, options)]
         message = delivery.new_message(app.config, head, entries)
         outputs = {}
         for fmt in ("txt", "md", "html"):
             out = io.StringIO()
-            exporters.write(fmt, out, head, entries, options=options)
+            formats.write(fmt, out, head, entries, options=options)
             outputs[fmt] = out.getvalue()
         fragment = io.StringIO()
-        exporters.write_html(fragment, head, entries, fragment=True)
+        formats.write_html(fragment, head, entries, fragment=True)
     parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
     assert parsed.get_content_type() == "multipart/alternative"
     _assert_message_safe(parsed, shown, ALL_FIELDS)

@@ -116,7 +116,7 @@ def test_bad_edits_keep_the_text_and_say_what_is_wrong(app, client, fields, mess
 
 
 def test_withdraw_takes_it_off_every_page_and_digest(app, client):
-    from feedback import digests
+    from feedback.digest import contents
 
     item_id, path = _submit(app, client, body="Soon withdrawn by its author.")
     _approve(app, item_id)
@@ -126,7 +126,7 @@ def test_withdraw_takes_it_off_every_page_and_digest(app, client):
     assert "Soon withdrawn" not in client.get("/").get_data(as_text=True)
     assert client.get(f"/ideas/{item_id}").status_code == 404
     with app.app_context():
-        entries = list(digests.new_entries(get_session(), digests.Options()))
+        entries = list(contents.new_entries(get_session(), contents.Options()))
     assert entries == []
     page = client.get(path).get_data(as_text=True)
     assert "Withdrawn by you" in page

@@ -174,7 +174,7 @@ def test_no_public_url_leaks_a_marker(app, client, make_submission):
     urls += ["/s/" + "A" * 43, "/static/style.css", "/static/live.js"]
 
     # Every public GET endpoint is fetched (owner, digest and login pages are not public).
-    private_prefixes = ("owner.", "digests.", "auth.")
+    private_prefixes = ("owner.", "digest.", "auth.")
     endpoints = {
         rule.endpoint
         for rule in app.url_map.iter_rules()

@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import threading
+import urllib.parse
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -158,3 +159,47 @@ def test_two_tabs_posting_one_form_at_once_against_gunicorn_store_one(app, datab
     assert [a.status for a in answers] == [303] * (2 * rounds)
     assert all("/thanks" in a.headers["Location"] for a in answers)
     assert count_submissions(app) == rounds
+
+
+def test_the_same_text_from_another_browser_never_gets_the_link(app):
+    victim, stranger = app.test_client(), app.test_client()
+    # The victim's connection drops after the post: their thank-you page never loads.
+    assert victim.post("/ideas", data=_keyed(app, visibility="private")).status_code == 303
+    copy = _keyed(
+        app,
+        visibility="private",
+        email=" ADA@example.org ",
+        body=" give BLOGGERS a corner with power strips and good Wi-Fi. ",
+    )
+    assert stranger.post("/ideas", data=copy).status_code == 303
+    page = stranger.get("/thanks").text
+    assert "We already have this idea" in page
+    assert not MANAGE_LINK.search(page)
+    # Even with the victim's form key, another browser does not get the link.
+    with app.app_context():
+        key = get_session().scalar(sa.select(Submission.form_key))
+    data = form_data(app, visibility="private", form_key=key)
+    assert stranger.post("/ideas", data=data).status_code == 303
+    assert not MANAGE_LINK.search(stranger.get("/thanks").text)
+    assert count_submissions(app) == 1
+
+
+def test_a_new_idea_typed_into_a_used_form_is_stored(app, client):
+    data = _keyed(app)
+    assert client.post("/ideas", data=data).status_code == 303
+    client.get("/thanks")
+    # Back, then a different idea in the same form (the browser keeps the hidden key).
+    data["body"] = "A different idea: a quiet room for writing posts."
+    assert client.post("/ideas", data=data).status_code == 303
+    assert MANAGE_LINK.search(client.get("/thanks").text)
+    assert count_submissions(app) == 2
+
+
+def test_a_form_key_that_is_not_utf8_is_ignored(app, client):
+    data = form_data(app, body="An idea whose form key was mangled on the way.")
+    body = urllib.parse.urlencode(data) + "&form_key=%FF%FE"
+    response = client.post(
+        "/ideas", data=body.encode(), content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 303
+    assert count_submissions(app) == 1

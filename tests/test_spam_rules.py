@@ -200,3 +200,46 @@ def test_spam_list_pages_need_an_owner(app):
     client = app.test_client()
     AuthActions(client).login()
     assert client.post("/admin/spam-phrases/999999/remove").status_code == 404
+
+
+def test_the_blocks_page_shows_the_spam_list_once_under_a_plain_title(app, client, auth):
+    auth.login()
+    page = client.get("/admin/blocks").text
+    title = re.search(r"<title>(.*?)</title>", page, re.S)[1]
+    assert "<" not in title and title.startswith("Blocks and trust")
+    assert page.count('id="spam-phrases"') == 1
+
+
+def test_an_authors_edit_passes_the_same_rules_as_a_new_idea(make_app):
+    app = make_app(AUTO_APPROVE_PUBLIC=True, SPAM_WORDS=["cheap pills"])
+    client = app.test_client()
+    assert client.post("/ideas", data=form_data(app)).status_code == 303
+    path = re.search(r'href="http://localhost(/s/[A-Za-z0-9_-]{43})"', client.get("/thanks").text)[
+        1
+    ]
+    assert _latest(app).status is Status.APPROVED
+    edit = {"title": "Links", "topic": str(_latest(app).topic_id), "body": THREE_LINKS}
+    assert client.post(f"{path}/edit", data=edit).status_code == 303
+    held = _latest(app)
+    assert held.status is Status.PENDING
+    assert held.hold_reason.startswith("3 links")
+    assert "a.example/one" not in client.get("/").text
+    edit["body"] = "Now selling cheap pills."
+    assert client.post(f"{path}/edit", data=edit).status_code == 303
+    assert _latest(app).status is Status.SPAM
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("SUBMIT_RATE_LIMIT", "100 per month", "FEEDBACK_SUBMIT_RATE_LIMIT"),
+        ("RESEND_RATE_LIMIT", "3 per week", "FEEDBACK_RESEND_RATE_LIMIT"),
+        ("VOTE_RATE_LIMIT", "lots", "FEEDBACK_VOTE_RATE_LIMIT"),
+        ("MAX_LINKS", "two", "FEEDBACK_MAX_LINKS"),
+        ("MAX_LINKS", -1, "FEEDBACK_MAX_LINKS"),
+        ("SPAM_WORDS", 5, "FEEDBACK_SPAM_WORDS"),
+    ],
+)
+def test_unusable_settings_stop_the_app_at_start_with_their_name(setting, value, message):
+    with pytest.raises(RuntimeError, match=message):
+        create_app({**TEST_CONFIG, "DATABASE_URL": "sqlite://", setting: value})

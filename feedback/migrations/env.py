@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from feedback import models  # noqa: F401  (registers the tables on Base.metadata)
+from feedback import models  # noqa: F401   registers the tables on Base.metadata
 from feedback.db import Base, get_engine
 
 

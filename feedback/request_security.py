@@ -1,4 +1,5 @@
-"""HTTP headers that keep pages from being framed, sniffed, or loading outside resources."""
+"""Request security: CSRF tokens on every POST, and the headers that keep pages from being
+framed, sniffed, cached when private, or loading outside resources."""
 
 import functools
 from collections.abc import Callable
@@ -6,6 +7,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, has_request_context, make_response, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
+
+# Every POST needs its form's token; a view that checks it itself is exempted where it is
+# defined (the submission form, which keeps the reader's text on a failure).
+csrf = CSRFProtect()
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -64,5 +70,6 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
+    csrf.init_app(app)
     app.session_interface = SessionInterface()
     app.after_request(set_headers)

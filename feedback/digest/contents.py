@@ -2,7 +2,7 @@
 
 A digest is a header (period, counts) and entries grouped by topic. It is built either from
 the live submissions (a new digest) or from the snapshots of a sent one (a re-download), and
-the exporters turn either into every format the same way.
+the formats turn either into every format the same way.
 """
 
 import hashlib
@@ -365,10 +365,10 @@ def record(
             "Another digest took some of these ideas at the same moment; look at the preview "
             "again."
         ) from None
-    if expected is not None and fingerprint.hexdigest() != expected:
-        raise SelectionChanged()
     if counts.total == 0:
         raise DigestError("There is nothing new for the organisers since the last digest.")
+    if expected is not None and fingerprint.hexdigest() != expected:
+        raise SelectionChanged()
     digest.item_count = counts.total
     digest.header_json = counts.header(conference, options).to_json()
     return digest

@@ -18,12 +18,12 @@ from datetime import date
 from email.message import EmailMessage
 from email.utils import format_datetime
 from io import StringIO
-from pathlib import Path
 from typing import TextIO
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from feedback.digests import Entry, Header, Options
+from feedback import ROOT
+from feedback.digest.contents import Entry, Header, Options
 from feedback.markup import defang, mail_paragraphs
 
 FORMATS = ("md", "txt", "html", "csv", "json", "eml")
@@ -52,7 +52,7 @@ CSV_COLUMNS = (
     "note",
 )
 
-_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_TEMPLATES = ROOT / "templates"
 _env = Environment(
     loader=FileSystemLoader(_TEMPLATES),
     autoescape=select_autoescape(["html"]),

@@ -17,12 +17,13 @@ from flask import (
 )
 from wtforms import SelectChoice
 
-from feedback import consent, digests, notify, quotas, submissions, visibility
+from feedback import antispam, consent, notify, quotas, submissions, visibility
 from feedback.db import get_session
+from feedback.digest import contents
 from feedback.forms import ActionForm, AuthorEditForm, ResendForm
 from feedback.models import ConsentRequest, Submission, Topic
 from feedback.ratelimit import limiter
-from feedback.security import no_store
+from feedback.request_security import no_store
 from feedback.tokens import client_hash
 from feedback.topics import list_topics
 
@@ -53,6 +54,8 @@ def _rules() -> submissions.EditRules:
     return submissions.EditRules(
         window=timedelta(minutes=config["EDIT_WINDOW_MINUTES"]),
         reapprove=config["REAPPROVE_EDITS"],
+        max_links=int(config["MAX_LINKS"]),
+        spam_phrases=tuple(antispam.phrases_from_setting(config["SPAM_WORDS"])),
     )
 
 
@@ -71,7 +74,7 @@ def _render(token: str, item: Submission, edit_form: AuthorEditForm | None = Non
             "public/manage.html",
             token=token,
             item=item,
-            sent_in=digests.sent_in(session, item),
+            sent_in=contents.sent_in(session, item),
             can_edit=submissions.can_edit(item, _rules()),
             edit_form=edit_form or _edit_form(item),
             request_open=consent.open_request(session, item),
@@ -151,7 +154,7 @@ def set_consent(token: str):
     return redirect(url_for("manage.page", token=token), 303)
 
 
-@bp.post("/<token>/requests/<int(max=2147483647):request_id>")
+@bp.post("/<token>/requests/<id:request_id>")
 def answer(token: str, request_id: int):
     """Publish the proposed version, or keep the note private."""
     item = _item(token)

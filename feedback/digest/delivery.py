@@ -1,14 +1,18 @@
 """Getting a digest to the organisers: recording it, emailing it, telling its authors."""
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
 from email.utils import make_msgid
 
 from sqlalchemy.orm import Session
 
-from feedback import digests, exporters, mailer, markup
+from feedback import mailer, markup
 from feedback.db import utcnow
-from feedback.digests import SENDING, DigestError, Header, Options
+from feedback.digest import contents, formats
+from feedback.digest.contents import SENDING, DigestError, Entry, Header, Options
 from feedback.models import Digest, Submission
 
 log = logging.getLogger(__name__)
@@ -20,7 +24,7 @@ def _domain(config: Mapping) -> str | None:
 
 def new_message(config: Mapping, head: Header, entries, *, recipients: list[str] | None = None):
     """A digest not recorded yet as an email (a preview download)."""
-    return exporters.build_eml(
+    return formats.build_eml(
         head,
         list(entries),
         sender=config["MAIL_FROM"],
@@ -33,14 +37,48 @@ def new_message(config: Mapping, head: Header, entries, *, recipients: list[str]
 def digest_message(config: Mapping, session: Session, digest: Digest, *, fresh_id: bool = False):
     """A recorded digest as an email, rebuilt from what it held (identical on every download)."""
     head = Header.from_json(digest.header_json)
-    return exporters.build_eml(
+    return formats.build_eml(
         head,
-        list(digests.sent_entries(session, digest)),
+        list(contents.sent_entries(session, digest)),
         sender=config["MAIL_FROM"],
         recipients=[r.strip() for r in digest.recipients.split(",") if r.strip()],
         message_id=make_msgid(domain=_domain(config)) if fresh_id else digest.message_id,
         sent_at=utcnow() if fresh_id else digest.sent_at,
     )
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """A digest ready to write in any format: the next one (not recorded), or one sent before.
+
+    ``entries`` can be read once; ``message`` builds the whole email (for .eml) from them.
+    """
+
+    head: Header
+    options: Options
+    entries: Iterable[Entry]
+    message: Callable[[], EmailMessage]
+
+
+def rendition(
+    session: Session,
+    config: Mapping,
+    *,
+    options: Options | None = None,
+    digest: Digest | None = None,
+) -> Rendition:
+    """The sent ``digest`` as it went out, or else the next digest with these ``options``."""
+    if digest is not None:
+        return Rendition(
+            Header.from_json(digest.header_json),
+            Options.from_json(digest.options_json),
+            contents.sent_entries(session, digest),
+            functools.partial(digest_message, config, session, digest),
+        )
+    options = options or Options()
+    head = contents.header(session, options, config["CONFERENCE_NAME"])
+    entries = (entry for _item, entry in contents.new_entries(session, options))
+    return Rendition(head, options, entries, functools.partial(new_message, config, head, entries))
 
 
 def mark_sent(
@@ -56,7 +94,7 @@ def mark_sent(
     :raise SelectionChanged: when ``expected`` is not the fingerprint of what it would record.
     :raise DigestError: when there is nothing new.
     """
-    return digests.record(
+    return contents.record(
         session,
         options,
         config["CONFERENCE_NAME"],
@@ -90,7 +128,7 @@ def send(
     recipients = list(config["ORGANISER_EMAILS"])
     if not recipients:
         raise DigestError("No organiser addresses are configured (set ORGANISER_EMAILS).")
-    digest = digests.record(
+    digest = contents.record(
         session,
         options,
         config["CONFERENCE_NAME"],
@@ -157,7 +195,7 @@ def tell_authors(session: Session, config: Mapping) -> int:
     """
     if not config.get("MAIL_SERVER"):
         return 0
-    items = digests.authors_to_tell(session)
+    items = contents.authors_to_tell(session)
     if not items:
         return 0
     sent_ids = mailer.send_many(
@@ -172,10 +210,10 @@ def tell_authors(session: Session, config: Mapping) -> int:
 
 
 def _author_message(session: Session, config: Mapping, item: Submission):
-    went_out = digests.sent_in(session, item)
+    went_out = contents.sent_in(session, item)
     when = went_out[-1].sent_at.strftime("%-d %B %Y") if went_out else "today"
     # The author's own words, yet defanged like every reader text the app mails.
-    title = markup.defang(digests.title_of(item))
+    title = markup.defang(contents.title_of(item))
     text = (
         f"Hello {markup.defang(item.author_name)},\n\n"
         f"Your idea “{title}” was passed to the organisers of {config['CONFERENCE_NAME']} "

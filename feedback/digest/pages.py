@@ -1,6 +1,5 @@
 """The owner's digest pages: past digests, a new one with a live preview, downloads, sending."""
 
-import functools
 import itertools
 import json
 import tempfile
@@ -23,16 +22,15 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
-from feedback import delivery, digests, exporters
 from feedback.db import get_session
+from feedback.digest import contents, delivery, formats
 from feedback.forms import ActionForm, DigestOptionsForm
 from feedback.models import Digest
-from feedback.owner import require_owner
-from feedback.public import MAX_ID
-from feedback.security import CONTENT_SECURITY_POLICY, no_store
+from feedback.owner_pages import require_owner
+from feedback.request_security import CONTENT_SECURITY_POLICY, no_store
 from feedback.topics import list_topics
 
-bp = Blueprint("digests", __name__, url_prefix="/admin/digests")
+bp = Blueprint("digest", __name__, url_prefix="/admin/digests")
 bp.before_request(require_owner)
 bp.after_request(no_store)
 
@@ -84,8 +82,8 @@ def _options_form(data: MultiDict) -> DigestOptionsForm:
     return form
 
 
-def _options(form: DigestOptionsForm) -> digests.Options:
-    return digests.Options(
+def _options(form: DigestOptionsForm) -> contents.Options:
+    return contents.Options(
         include_private=not form.exclude_private.data,
         anonymise=form.anonymise.data,
         since=form.since.data,
@@ -97,7 +95,7 @@ def _options(form: DigestOptionsForm) -> digests.Options:
     )
 
 
-def _valid_options(data: MultiDict) -> tuple[DigestOptionsForm, digests.Options]:
+def _valid_options(data: MultiDict) -> tuple[DigestOptionsForm, contents.Options]:
     """The options from the request.
 
     :raise 400: when a date or topic makes no sense.
@@ -116,8 +114,8 @@ def list_page():
     """Every digest sent so far, with what it held and downloads."""
     return render_template(
         "owner/digests.html",
-        digests=digests.list_digests(get_session()),
-        formats=exporters.FORMATS,
+        digests=contents.list_digests(get_session()),
+        formats=formats.FORMATS,
     )
 
 
@@ -128,33 +126,31 @@ def new():
     return _preview(form, options, request.query_string.decode())
 
 
-def _preview(form: DigestOptionsForm, options: digests.Options, query: str, status: int = 200):
+def _preview(form: DigestOptionsForm, options: contents.Options, query: str, status: int = 200):
     """The new-digest page as it stands now, carrying the fingerprint of what it shows."""
     session = get_session()
     # Taken before the preview is read: an idea arriving in between makes sending refuse,
     # rather than go out unseen.
-    expect = digests.selection_fingerprint(session, options)
-    head = digests.header(session, options, current_app.config["CONFERENCE_NAME"])
-    entries = list(
-        itertools.islice((e for _item, e in digests.new_entries(session, options)), PREVIEW_LIMIT)
-    )
+    expect = contents.selection_fingerprint(session, options)
+    draft = delivery.rendition(session, current_app.config, options=options)
+    entries = list(itertools.islice(draft.entries, PREVIEW_LIMIT))
     page = render_template(
         "owner/digest_new.html",
         form=form,
-        head=head,
+        head=draft.head,
         expect=expect,
-        preview=_html(head, entries),
+        preview=_html(draft.head, entries),
         shown=len(entries),
         query=query,
         action_form=ActionForm(),
-        formats=exporters.FORMATS,
-        last=digests.last_digest(session),
+        formats=formats.FORMATS,
+        last=contents.last_digest(session),
         organisers=current_app.config["ORGANISER_EMAILS"],
     )
     return page, status
 
 
-def _refresh(form: DigestOptionsForm, options: digests.Options, exc: digests.SelectionChanged):
+def _refresh(form: DigestOptionsForm, options: contents.Options, exc: contents.SelectionChanged):
     """409 with a fresh preview and why, when the posted preview is out of date."""
     get_session().rollback()
     flash(str(exc), "error")
@@ -166,27 +162,27 @@ def _refresh(form: DigestOptionsForm, options: digests.Options, exc: digests.Sel
     return _preview(form, options, urlencode(options_only), 409)
 
 
-def _html(head: digests.Header, entries: list[digests.Entry]) -> str:
+def _html(head: contents.Header, entries: list[contents.Entry]) -> str:
     out = StringIO()
-    exporters.write_html(out, head, entries, fragment=True)
+    formats.write_html(out, head, entries, fragment=True)
     return out.getvalue()
 
 
-def _download(fmt: str, head, entries, options, message, name: str) -> Response:
+def _download(fmt: str, digest: delivery.Rendition, name: str) -> Response:
     """Write an export to a spooled file (memory up to 8 MB, then disk) and send it."""
-    if fmt not in exporters.FORMATS:
-        abort(404, description=f"Unknown format; use one of {', '.join(exporters.FORMATS)}.")
+    if fmt not in formats.FORMATS:
+        abort(404, description=f"Unknown format; use one of {', '.join(formats.FORMATS)}.")
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     if fmt == "eml":
-        spool.write(message().as_bytes())
+        spool.write(digest.message().as_bytes())
     else:
         text = _TextSpool(spool)
-        exporters.write(fmt, text, head, entries, options=options)
+        formats.write(fmt, text, digest.head, digest.entries, options=digest.options)
         text.flush()
     spool.seek(0)
     return send_file(
         spool,
-        mimetype=exporters.MEDIA_TYPES[fmt],
+        mimetype=formats.MEDIA_TYPES[fmt],
         as_attachment=True,
         download_name=f"{name}.{fmt}",
     )
@@ -210,13 +206,9 @@ class _TextSpool:
 def download_new(fmt: str):
     """Download the next digest, not recorded as sent."""
     _form, options = _valid_options(request.args)
-    session = get_session()
-    config = current_app.config
-    head = digests.header(session, options, config["CONFERENCE_NAME"])
-    entries = (e for _item, e in digests.new_entries(session, options))
-    message = functools.partial(delivery.new_message, config, head, entries)
-    name = f"digest-draft-{head.generated}"
-    return _download(fmt, head, entries, options, message, name)
+    draft = delivery.rendition(get_session(), current_app.config, options=options)
+    name = f"digest-draft-{draft.head.generated}"
+    return _download(fmt, draft, name)
 
 
 @bp.post("/new/mark-sent")
@@ -233,15 +225,15 @@ def mark_sent():
         digest = delivery.mark_sent(
             session, config, options, created_by=current_user.email, expected=_expected()
         )
-    except digests.SelectionChanged as exc:
+    except contents.SelectionChanged as exc:
         return _refresh(form, options, exc)
-    except digests.DigestError as exc:
+    except contents.DigestError as exc:
         session.rollback()
         abort(409, description=str(exc))
     session.commit()
     delivery.tell_authors(session, config)
     flash(f"Digest {digest.id} with {digest.item_count} ideas is recorded as sent.")
-    return redirect(url_for("digests.show", digest_id=digest.id), 303)
+    return redirect(url_for("digest.show", digest_id=digest.id), 303)
 
 
 @bp.post("/new/send")
@@ -260,14 +252,14 @@ def send():
             created_by=current_user.email,
             expected=_expected(),
         )
-    except digests.SelectionChanged as exc:
+    except contents.SelectionChanged as exc:
         return _refresh(form, options, exc)
-    except digests.DigestError as exc:
+    except contents.DigestError as exc:
         session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("digests.new", **request.form.to_dict(flat=False)), 303)
+        return redirect(url_for("digest.new", **request.form.to_dict(flat=False)), 303)
     flash(f"Digest {digest.id} with {digest.item_count} ideas went to {digest.recipients}.")
-    return redirect(url_for("digests.show", digest_id=digest.id), 303)
+    return redirect(url_for("digest.show", digest_id=digest.id), 303)
 
 
 def _expected() -> str:
@@ -288,56 +280,52 @@ def _digest(digest_id: int) -> Digest:
     return digest
 
 
-@bp.get(f"/<int(max={MAX_ID}):digest_id>")
+@bp.get("/<id:digest_id>")
 def show(digest_id: int):
     """One sent digest: when, to whom, which options, and its content as it went out."""
     digest = _digest(digest_id)
-    head = digests.Header.from_json(digest.header_json)
-    entries = list(itertools.islice(digests.sent_entries(get_session(), digest), PREVIEW_LIMIT))
+    sent = delivery.rendition(get_session(), current_app.config, digest=digest)
+    entries = list(itertools.islice(sent.entries, PREVIEW_LIMIT))
     return render_template(
         "owner/digest.html",
         digest=digest,
-        options=digests.Options.from_json(digest.options_json),
-        head=head,
-        preview=_html(head, entries),
+        options=sent.options,
+        head=sent.head,
+        preview=_html(sent.head, entries),
         shown=len(entries),
-        formats=exporters.FORMATS,
+        formats=formats.FORMATS,
         action_form=ActionForm(),
     )
 
 
-@bp.get(f"/<int(max={MAX_ID}):digest_id>/download.<fmt>")
+@bp.get("/<id:digest_id>/download.<fmt>")
 def download(digest_id: int, fmt: str):
     """Download a sent digest again, identical to the first time."""
     digest = _digest(digest_id)
-    session = get_session()
-    head = digests.Header.from_json(digest.header_json)
-    options = digests.Options.from_json(digest.options_json)
-    message = functools.partial(delivery.digest_message, current_app.config, session, digest)
-    name = f"digest-{digest.id}-{digest.sent_at.date().isoformat()}"
-    return _download(fmt, head, digests.sent_entries(session, digest), options, message, name)
+    sent = delivery.rendition(get_session(), current_app.config, digest=digest)
+    return _download(fmt, sent, f"digest-{digest.id}-{digest.sent_at.date().isoformat()}")
 
 
-@bp.post(f"/<int(max={MAX_ID}):digest_id>/resend")
+@bp.post("/<id:digest_id>/resend")
 def resend(digest_id: int):
     """Email a sent digest again, unchanged; no new record."""
     digest = _digest(digest_id)
     try:
         delivery.resend(get_session(), current_app.config, digest)
-    except digests.DigestError as exc:
+    except contents.DigestError as exc:
         flash(str(exc), "error")
     else:
         flash(f"Digest {digest.id} went to {digest.recipients}.")
-    return redirect(url_for("digests.show", digest_id=digest.id), 303)
+    return redirect(url_for("digest.show", digest_id=digest.id), 303)
 
 
-@bp.post(f"/<int(max={MAX_ID}):digest_id>/discard")
+@bp.post("/<id:digest_id>/discard")
 def discard(digest_id: int):
     """Forget a digest whose sending never finished; its ideas are offered again."""
     digest = _digest(digest_id)
     try:
         delivery.discard(get_session(), digest)
-    except digests.DigestError as exc:
+    except contents.DigestError as exc:
         abort(409, description=str(exc))
     flash(f"Digest {digest_id} is discarded; its ideas go in the next digest.")
-    return redirect(url_for("digests.list_page"), 303)
+    return redirect(url_for("digest.list_page"), 303)

@@ -17,16 +17,16 @@ from wtforms import SelectChoice
 from feedback import (
     antispam,
     consent,
-    digests,
     mailer,
     moderation,
     notify,
-    queue,
+    queue_filters,
     stats,
     submissions,
 )
 from feedback.auth import login_manager
 from feedback.db import get_session
+from feedback.digest import contents
 from feedback.forms import (
     ActionForm,
     BulkForm,
@@ -46,8 +46,8 @@ from feedback.models import (
     TrustedAuthor,
     Visibility,
 )
-from feedback.public import MAX_ID, page_number
-from feedback.security import local_path, no_store
+from feedback.query_args import page_number
+from feedback.request_security import local_path, no_store
 from feedback.topics import list_topics
 
 bp = Blueprint("owner", __name__, url_prefix="/admin")
@@ -94,23 +94,23 @@ def _bulk_form(**kwargs) -> BulkForm:
 def queue_page():
     """The queue: pending ideas oldest first by default, with filters and status tabs."""
     try:
-        filters = queue.parse_filters(request.args)
-    except queue.FilterError as exc:
+        filters = queue_filters.parse_filters(request.args)
+    except queue_filters.FilterError as exc:
         abort(400, description=str(exc))
     db = get_session()
-    page = queue.page(db, filters, page_number(), current_app.config["QUEUE_PER_PAGE"])
+    page = queue_filters.page(db, filters, page_number(), current_app.config["QUEUE_PER_PAGE"])
     return render_template(
         "owner/queue.html",
         page=page,
         filters=filters,
-        counts=queue.status_counts(db, filters),
+        counts=queue_filters.status_counts(db, filters),
         topics=list_topics(db),
         bulk=_bulk_form(formdata=None),
-        args=queue.to_args(filters),
+        args=queue_filters.to_args(filters),
     )
 
 
-@bp.post(f"/items/<int(max={MAX_ID}):item_id>/<action>")
+@bp.post("/items/<id:item_id>/<action>")
 def act(item_id: int, action: str):
     """Run one queue action on one item.
 
@@ -148,7 +148,7 @@ def bulk():
     if form.action.data == "delete":
         # Deleting for good always asks first, listing exactly what will go.
         return redirect(url_for("owner.bulk_delete", ids=form.ids.data, back=back), 303)
-    items = queue.get_many(db, form.ids.data)
+    items = queue_filters.get_many(db, form.ids.data)
     if form.action.data == "set_topic":
         topic = db.get(Topic, form.topic.data)
         label = f"Move to #{topic.slug}"
@@ -180,7 +180,7 @@ def bulk_delete():
     if not ids:
         abort(400, description="Tick at least one idea to delete.")
     db = get_session()
-    items = queue.get_many(db, ids)
+    items = queue_filters.get_many(db, ids)
     back = local_path(request.values.get("back"), prefix="/admin") or url_for("owner.queue")
     form = ActionForm()
     if not form.validate_on_submit():
@@ -192,7 +192,7 @@ def bulk_delete():
     return redirect(back, 303)
 
 
-@bp.get(f"/items/<int(max={MAX_ID}):item_id>")
+@bp.get("/items/<id:item_id>")
 def item(item_id: int):
     """One idea with everything about it, its edit forms and its history."""
     return _render_item(_item(item_id))
@@ -224,7 +224,7 @@ def _refused(exc: moderation.ModerationError):
     abort(exc.status, description=str(exc))
 
 
-@bp.post(f"/items/<int(max={MAX_ID}):item_id>/edit")
+@bp.post("/items/<id:item_id>/edit")
 def edit(item_id: int):
     """Fix typos in the title or body; the original stays in the history."""
     item = _item(item_id)
@@ -241,7 +241,7 @@ def edit(item_id: int):
     return redirect(url_for("owner.item", item_id=item_id), 303)
 
 
-@bp.post(f"/items/<int(max={MAX_ID}):item_id>/note")
+@bp.post("/items/<id:item_id>/note")
 def note(item_id: int):
     """Save the internal note."""
     item = _item(item_id)
@@ -255,7 +255,7 @@ def note(item_id: int):
     return redirect(_back(url_for("owner.item", item_id=item_id)), 303)
 
 
-@bp.post(f"/items/<int(max={MAX_ID}):item_id>/topic")
+@bp.post("/items/<id:item_id>/topic")
 def set_topic(item_id: int):
     """Move the idea to another topic."""
     item = _item(item_id)
@@ -273,7 +273,7 @@ def set_topic(item_id: int):
     return redirect(_back(url_for("owner.item", item_id=item_id)), 303)
 
 
-@bp.post(f"/items/<int(max={MAX_ID}):item_id>/ask")
+@bp.post("/items/<id:item_id>/ask")
 def ask(item_id: int):
     """Ask the author of a private note to let it be published, maybe in a trimmed version."""
     item = _item(item_id)
@@ -309,7 +309,7 @@ def ask(item_id: int):
     return redirect(url_for("owner.item", item_id=item_id), 303)
 
 
-@bp.route(f"/items/<int(max={MAX_ID}):item_id>/delete", methods=["GET", "POST"])
+@bp.route("/items/<id:item_id>/delete", methods=["GET", "POST"])
 def delete(item_id: int):
     """Ask to confirm, then delete the idea for good."""
     item = _item(item_id)
@@ -335,8 +335,10 @@ def dashboard():
         visibilities=list(Visibility),
         topics=stats.by_topic(db),
         chart=stats.chart(stats.per_day(db)),
-        last_digest=digests.last_digest(db),
-        waiting=digests.header(db, digests.Options(), current_app.config["CONFERENCE_NAME"]).total,
+        last_digest=contents.last_digest(db),
+        waiting=contents.header(
+            db, contents.Options(), current_app.config["CONFERENCE_NAME"]
+        ).total,
         ago=stats.ago,
     )
 
@@ -374,7 +376,7 @@ def add_spam_phrase():
     return redirect(url_for("owner.blocks", _anchor="spam-phrases"), 303)
 
 
-@bp.post(f"/spam-phrases/<int(max={MAX_ID}):phrase_id>/remove")
+@bp.post("/spam-phrases/<id:phrase_id>/remove")
 def remove_spam_phrase(phrase_id: int):
     """Take a word or phrase off the spam list."""
     db = get_session()
@@ -385,7 +387,7 @@ def remove_spam_phrase(phrase_id: int):
     return redirect(url_for("owner.blocks", _anchor="spam-phrases"), 303)
 
 
-@bp.post(f"/blocks/<int(max={MAX_ID}):block_id>/remove")
+@bp.post("/blocks/<id:block_id>/remove")
 def unblock(block_id: int):
     """Accept ideas from a blocked email or address again."""
     db = get_session()
@@ -396,7 +398,7 @@ def unblock(block_id: int):
     return redirect(url_for("owner.blocks"), 303)
 
 
-@bp.post(f"/trusted/<int(max={MAX_ID}):trusted_id>/remove")
+@bp.post("/trusted/<id:trusted_id>/remove")
 def untrust(trusted_id: int):
     """Send an author's public comments through the queue again."""
     db = get_session()
