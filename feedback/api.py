@@ -61,16 +61,9 @@ def ideas():
     after = whole_number_arg("after", 0, 0, MAX_ID)
     limit = whole_number_arg("limit", 20, 1, MAX_LIMIT)
     since = _since()
-    query = visibility.public_submissions().order_by(None)
-    if since is not None:
-        query = query.where(Submission.published_at > since).order_by(
-            Submission.published_at, Submission.id
-        )
-    else:
-        query = query.where(Submission.id > after).order_by(Submission.id)
     slug = request.args.get("topic")
-    if slug is not None:
-        query = query.where(Submission.topic_id == topic_or_404(slug).id)
+    topic = topic_or_404(slug) if slug is not None else None
+    query = visibility.public_in_order(after=after, since=since, topic=topic)
     rows = get_session().scalars(query.limit(limit + 1)).all()
     items = [_public_fields(item) for item in rows[:limit]]
     document = {"ideas": items, "count": len(items), "more": len(rows) > limit}

@@ -57,6 +57,18 @@ def _throttle() -> accounts.Throttle:
     )
 
 
+def _refused(form: LoginForm, wait: int):
+    """429 with the login form, saying how long to wait."""
+    minutes = math.ceil(wait / 60)
+    form.form_errors.append(
+        "Too many failed logins for this account or from your network. "
+        f"Please try again in {minutes} minute{'s' if minutes > 1 else ''}."
+    )
+    response = current_app.make_response((render_template("auth/login.html", form=form), 429))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Log an owner in; repeated failures for an account or an address are refused a while."""
@@ -74,14 +86,7 @@ def login():
         attempt = accounts.begin_attempt(db, form.email.data, address, throttle)
     except accounts.LoginRefused as exc:
         db.rollback()
-        minutes = math.ceil(exc.wait / 60)
-        form.form_errors.append(
-            "Too many failed logins for this account or from your network. "
-            f"Please try again in {minutes} minute{'s' if minutes > 1 else ''}."
-        )
-        response = current_app.make_response((render_template("auth/login.html", form=form), 429))
-        response.headers["Retry-After"] = str(exc.wait)
-        return response
+        return _refused(form, exc.wait)
     # Committed as a failure before the (slow) password check, so requests sent in parallel
     # see each other's tries.
     db.commit()

@@ -33,6 +33,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class DateRangeError(ValueError):
+    """A date range no filter can use; ``which`` is "since" or "until"."""
+
+    def __init__(self, which: str, message: str) -> None:
+        super().__init__(message)
+        self.which = which
+
+
+def check_date_range(since: date | None, until: date | None) -> None:
+    """The one rule for date filters (queue, digest form, CLI): real years, in order.
+
+    :raise DateRangeError: naming the date that is wrong.
+    """
+    for which, day in (("since", since), ("until", until)):
+        if day is not None and not 1900 <= day.year <= 9000:
+            raise DateRangeError(which, "Dates must be between the years 1900 and 9000.")
+    if since is not None and until is not None and since > until:
+        raise DateRangeError("until", "The end date must not be before the start date.")
+
+
 def day_start(day: date) -> datetime:
     """Midnight UTC at the start of a day, for filtering timestamps by date."""
     return datetime.combine(day, time.min, tzinfo=UTC)

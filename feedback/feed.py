@@ -50,7 +50,7 @@ def atom_feed(
     ET.SubElement(root, _tag("link"), {"rel": "alternate", "type": "text/html", "href": page_url})
     for item in items:
         entry = ET.SubElement(root, _tag("entry"))
-        _text(entry, "title", item.title or " ".join(item.body.split()[:12]))
+        _text(entry, "title", item.shown_title)
         _text(entry, "id", f"{feed_id}:idea:{item.id}")
         _text(entry, "published", _iso(item.created_at))
         _text(entry, "updated", _iso(item.approved_at or item.created_at))

@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from feedback.db import DateRangeError, check_date_range
 from feedback.models import Credit, Visibility
 from feedback.query_args import MAX_ID
 
@@ -466,13 +467,12 @@ class DigestOptionsForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        for field in (self.since, self.until):
-            if field.data and not 1900 <= field.data.year <= 9000:
-                field.errors = [*field.errors, "Dates must be between the years 1900 and 9000."]
-                valid = False
-        if valid and self.since.data and self.until.data and self.until.data < self.since.data:
-            self.until.errors = [*self.until.errors, "“Until” must not be before “from”."]
-            valid = False
+        try:
+            check_date_range(self.since.data, self.until.data)
+        except DateRangeError as exc:
+            field = self[exc.which]
+            field.errors = [*field.errors, str(exc)]
+            return False
         return valid
 
 

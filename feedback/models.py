@@ -67,6 +67,10 @@ def fingerprint(
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+# How many words of an untitled idea's text stand in for its title.
+TITLE_WORDS = 10
+
+
 class Topic(Base):
     __tablename__ = "topics"
 
@@ -152,6 +156,15 @@ class Submission(Base):
     hold_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
     topic: Mapped[Topic] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def shown_title(self) -> str:
+        """The title, or for an untitled idea the first words of its text: the one rule for
+        every page, feed, email and digest."""
+        if self.title:
+            return self.title
+        words = self.body.split()
+        return " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
 
     def digest_fingerprint(self) -> str:
         """A hash of everything a digest shows of this item: a change means "send again"."""

@@ -378,3 +378,25 @@ def apply(
         else:
             outcome.done += 1
     return outcome
+
+
+def bulk(
+    session: Session,
+    action: str,
+    items: Iterable[Submission],
+    by: Owner,
+    *,
+    topic: Topic | None = None,
+    note: str | None = None,
+) -> tuple[str, Outcome]:
+    """Run one of the queue's bulk actions on each item; return its label and the outcome."""
+    if action == "set_topic":
+        return f"Move to #{topic.slug}", apply(
+            session, lambda s, i, owner: set_topic(s, i, topic, owner), items, by
+        )
+    if action == "add_note":
+        return "Add to the note", apply(
+            session, lambda s, i, owner: add_note(s, i, note, owner), items, by
+        )
+    label, run = ACTIONS[action]
+    return label, apply(session, run, items, by)

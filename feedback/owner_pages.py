@@ -148,21 +148,14 @@ def bulk():
     if form.action.data == "delete":
         # Deleting for good always asks first, listing exactly what will go.
         return redirect(url_for("owner.bulk_delete", ids=form.ids.data, back=back), 303)
-    items = queue_filters.get_many(db, form.ids.data)
-    if form.action.data == "set_topic":
-        topic = db.get(Topic, form.topic.data)
-        label = f"Move to #{topic.slug}"
-        outcome = moderation.apply(
-            db, lambda s, i, by: moderation.set_topic(s, i, topic, by), items, current_user
-        )
-    elif form.action.data == "add_note":
-        label = "Add to the note"
-        outcome = moderation.apply(
-            db, lambda s, i, by: moderation.add_note(s, i, form.note.data, by), items, current_user
-        )
-    else:
-        label, run = moderation.ACTIONS[form.action.data]
-        outcome = moderation.apply(db, run, items, current_user)
+    label, outcome = moderation.bulk(
+        db,
+        form.action.data,
+        queue_filters.get_many(db, form.ids.data),
+        current_user,
+        topic=db.get(Topic, form.topic.data) if form.action.data == "set_topic" else None,
+        note=form.note.data,
+    )
     db.commit()
     flash(f"{label}: done for {outcome.done} idea{'s' if outcome.done != 1 else ''}.")
     for item_id, reason in outcome.refused:

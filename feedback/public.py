@@ -18,11 +18,14 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
+)
+from flask import (
+    session as browser_session,
 )
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 from feedback import antispam, errors, feed, markup, notify, quotas, submissions, visibility, votes
@@ -45,8 +48,8 @@ def _thanks_url() -> str:
 
 
 FEED_SIZE = 50
-# The session keys under which the thank-you page finds the author's manage token, or the
-# idea a repeated post had already stored.
+# Keys in the browser's session (the signed cookie, never the database's): where the
+# thank-you page finds the author's manage token, or the idea a repeated post had stored.
 _THANKS_KEY = "thanks"
 _RECEIVED_KEY = "received"
 # The form key of the last idea this browser stored: only its repeats may show the link again.
@@ -102,12 +105,12 @@ def _public_page(topic: Topic | None = None):
     """
     number = page_number()
     sort = sort_order()
-    session = get_session()
+    db = get_session()
     query = visibility.public_submissions(sort, topic)
-    page = paginate(session, query, number, current_app.config["PER_PAGE"])
+    page = paginate(db, query, number, current_app.config["PER_PAGE"])
     if number > 1 and not page.items:
         abort(404, description="There are no ideas on this page.")
-    voted = votes.has_voted(session, [item.id for item in page.items], _voter_hash())
+    voted = votes.has_voted(db, [item.id for item in page.items], _voter_hash())
     return page, sort, voted
 
 
@@ -223,21 +226,31 @@ def submit():
         )
     except submissions.SubmissionError as exc:
         db.rollback()
-        (getattr(form, exc.field).errors if exc.field else form.form_errors).append(str(exc))
-        response = make_response(_render_index(form, exc.status))
-        if exc.retry_after:
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        return _refused(form, exc)
+    return _acknowledged(db, receipt)
+
+
+def _refused(form: SubmissionForm, exc: submissions.SubmissionError) -> Response:
+    """The form again, with the rule's message next to its field (or above the form)."""
+    (getattr(form, exc.field).errors if exc.field else form.form_errors).append(str(exc))
+    response = make_response(_render_index(form, exc.status))
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _acknowledged(db: Session, receipt: submissions.Receipt) -> Response:
+    """Commit, then send the reader to the thank-you page with what it should show them."""
     token = receipt.token or submissions.show_link(
-        db, receipt, session.get(_POSTED_KEY), current_app.config["SECRET_KEY"]
+        db, receipt, browser_session.get(_POSTED_KEY), current_app.config["SECRET_KEY"]
     )
     db.commit()
     if receipt.token and receipt.item.form_key:
-        session[_POSTED_KEY] = receipt.item.form_key
+        browser_session[_POSTED_KEY] = receipt.item.form_key
     if token:
-        session[_THANKS_KEY] = token
+        browser_session[_THANKS_KEY] = token
     else:
-        session[_RECEIVED_KEY] = receipt.item.id
+        browser_session[_RECEIVED_KEY] = receipt.item.id
     response = redirect(_thanks_url(), 303)
     if receipt.repeat is None and current_app.config["NOTIFY_NEW"]:
         # After the response is sent: a slow or broken mail server never delays the reader.
@@ -277,13 +290,13 @@ def thanks():
     cannot open this page and find it.
     """
     db = get_session()
-    token = session.pop(_THANKS_KEY, None)
+    token = browser_session.pop(_THANKS_KEY, None)
     item = submissions.get_by_token(db, token) if token else None
     if item is not None:
         submissions.mark_link_shown(db, item)
         db.commit()
         return render_template("public/thanks.html", item=item, token=token)
-    earlier = session.pop(_RECEIVED_KEY, None)
+    earlier = browser_session.pop(_RECEIVED_KEY, None)
     item = db.get(Submission, earlier) if isinstance(earlier, int) else None
     return render_template("public/thanks.html", item=None, earlier=item)
 
@@ -294,11 +307,11 @@ def idea(item_id: int):
 
     :raise 404: when it does not exist or is not public.
     """
-    session = get_session()
-    item = visibility.get_public(session, item_id)
+    db = get_session()
+    item = visibility.get_public(db, item_id)
     if item is None:
         abort(404)
-    voted = votes.has_voted(session, [item.id], _voter_hash())
+    voted = votes.has_voted(db, [item.id], _voter_hash())
     return render_template("public/idea.html", item=item, voted=voted)
 
 
@@ -340,8 +353,8 @@ def vote(item_id: int):
 
     :raise 404: when the idea is not public.
     """
-    session = get_session()
-    item = visibility.get_public(session, item_id)
+    db = get_session()
+    item = visibility.get_public(db, item_id)
     if item is None:
         abort(404)
     voter = _voter_id() or secrets.token_urlsafe(16)
@@ -349,7 +362,7 @@ def vote(item_id: int):
     address = client_hash(request.remote_addr, current_app.config["SECRET_KEY"])
     try:
         count = votes.cast(
-            session,
+            db,
             item,
             voter_hash,
             address,
@@ -359,10 +372,10 @@ def vote(item_id: int):
             else None,
         )
     except votes.VoteRefused as exc:
-        session.rollback()
+        db.rollback()
         flash(str(exc))
     else:
-        session.commit()
+        db.commit()
         flash(f"Thanks for your +1: this idea now has {count}.")
     back = local_path(request.form.get("back")) or url_for("public.idea", item_id=item_id)
     response = redirect(back, 303)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from feedback.db import Page, day_start, paginate
+from feedback.db import DateRangeError, Page, check_date_range, day_start, paginate
 from feedback.models import Status, Submission, Visibility
 
 
@@ -70,10 +70,10 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
             dates[name] = date.fromisoformat(value) if value else None
         except ValueError:
             raise FilterError(f"{name} must be a date like 2026-03-31.") from None
-        if dates[name] is not None and not 1900 <= dates[name].year <= 9000:
-            raise FilterError(f"{name} must be a date between the years 1900 and 9000.")
-    if dates["since"] and dates["until"] and dates["since"] > dates["until"]:
-        raise FilterError("since (From) must not be later than until (Until).")
+    try:
+        check_date_range(dates["since"], dates["until"])
+    except DateRangeError as exc:
+        raise FilterError(f"{exc.which}: {exc}") from None
     order = args.get("order", "")
     if order not in ("", "oldest", "newest"):
         raise FilterError("order must be oldest or newest.")
@@ -109,9 +109,9 @@ def to_args(filters: Filters) -> dict[str, str]:
     return args
 
 
-def _filtered(filters: Filters, with_status: bool = True) -> sa.Select:
+def _filtered(filters: Filters) -> sa.Select:
     query = sa.select(Submission)
-    if with_status and filters.status is not None:
+    if filters.status is not None:
         query = query.where(Submission.status == filters.status)
     if filters.visibility is not None:
         query = query.where(Submission.visibility == filters.visibility)

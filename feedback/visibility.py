@@ -1,6 +1,7 @@
 """The one privacy gate: what the public may see."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -34,6 +35,19 @@ def public_submissions(sort: str = "new", topic: Topic | None = None) -> sa.Sele
 def is_public(item: Submission) -> bool:
     """Whether one loaded submission may be shown to the public."""
     return item.status == Status.APPROVED and item.visibility == Visibility.PUBLIC
+
+
+def public_in_order(
+    *, after: int = 0, since: datetime | None = None, topic: Topic | None = None
+) -> sa.Select:
+    """Public ideas oldest first: with an id above ``after``, or (for live updates) published
+    after ``since``, so that ideas approved out of order are not missed."""
+    query = public_submissions(topic=topic).order_by(None)
+    if since is not None:
+        return query.where(Submission.published_at > since).order_by(
+            Submission.published_at, Submission.id
+        )
+    return query.where(Submission.id > after).order_by(Submission.id)
 
 
 def get_public(session: Session, item_id: int) -> Submission | None:

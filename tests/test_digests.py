@@ -619,7 +619,7 @@ def test_a_digest_left_sending_can_be_sent_or_discarded(app, make_submission):
     ("args", "message"),
     [
         (["--until", "9999-12-31"], "between the years 1900 and 9000"),
-        (["--since", "2026-05-02", "--until", "2026-05-01"], "must not be later"),
+        (["--since", "2026-05-02", "--until", "2026-05-01"], "must not be before the start date"),
         (["--topic", "nope"], "no topic nope"),
         (["--digest", "99999999999999999999"], "99999999999999999999"),
         (["--since", "yesterday"], "yesterday"),

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from feedback import moderation, topics
-from feedback.db import get_session
+from feedback.db import DateRangeError, check_date_range, get_session
 from feedback.digest import contents, delivery, formats
 from feedback.models import Digest
 from feedback.query_args import MAX_ID
@@ -38,11 +38,10 @@ def _digest_options(command):
 def _options(since, until, no_private, anonymise, starred_only, slugs, notes, contact):
     """The digest options from the command line, checked like the owner's form checks them."""
     since, until = since.date() if since else None, until.date() if until else None
-    for day in (since, until):
-        if day and not 1900 <= day.year <= 9000:
-            raise click.BadParameter("dates must be between the years 1900 and 9000.")
-    if since and until and since > until:
-        raise click.BadParameter("--since must not be later than --until.")
+    try:
+        check_date_range(since, until)
+    except DateRangeError as exc:
+        raise click.BadParameter(str(exc), param_hint=f"--{exc.which}") from None
     known = {topic.slug for topic in topics.list_topics(get_session())}
     unknown = sorted(set(slugs) - known)
     if unknown:

@@ -29,7 +29,6 @@ from feedback.models import (
 ANONYMOUS = "A reader"
 # A digest whose email is on its way: it holds its items, but is not confirmed as sent.
 SENDING = "sending"
-TITLE_WORDS = 10
 CHUNK = 500  # rows fetched, written or inserted at a time: memory stays flat
 
 
@@ -204,14 +203,6 @@ def credit_of(item: Submission, anonymise: bool) -> str:
     return item.author_name
 
 
-def title_of(item: Submission) -> str:
-    """The title, or the first words of the body."""
-    if item.title:
-        return item.title
-    words = item.body.split()
-    return " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
-
-
 def entry_of(item: Submission, options: Options, updated_since: str | None) -> Entry:
     """One submission as this digest shows it."""
     anonymous = options.anonymise or item.credit is Credit.ANONYMOUS
@@ -219,7 +210,7 @@ def entry_of(item: Submission, options: Options, updated_since: str | None) -> E
         id=item.id,
         topic=item.topic.name,
         topic_slug=item.topic.slug,
-        title=title_of(item),
+        title=item.shown_title,
         credit=credit_of(item, options.anonymise),
         visibility=str(item.visibility),
         received=item.created_at.date().isoformat(),

@@ -213,7 +213,7 @@ def _author_message(session: Session, config: Mapping, item: Submission):
     went_out = contents.sent_in(session, item)
     when = went_out[-1].sent_at.strftime("%-d %B %Y") if went_out else "today"
     # The author's own words, yet defanged like every reader text the app mails.
-    title = markup.defang(contents.title_of(item))
+    title = markup.defang(item.shown_title)
     text = (
         f"Hello {markup.defang(item.author_name)},\n\n"
         f"Your idea “{title}” was passed to the organisers of {config['CONFERENCE_NAME']} "

@@ -289,7 +289,6 @@ def show(digest_id: int):
     return render_template(
         "owner/digest.html",
         digest=digest,
-        options=sent.options,
         head=sent.head,
         preview=_html(sent.head, entries),
         shown=len(entries),
