@@ -153,8 +153,12 @@ def selection(options: Options) -> sa.Select:
 
 
 def header(session: Session, options: Options, conference: str) -> Header:
-    """Counts and period of a new digest, computed in the database."""
-    inner = selection(options).order_by(None).subquery()
+    """Counts and period of the next digest, computed in the database."""
+    return _header_of(session, selection(options).order_by(None).subquery(), options, conference)
+
+
+def _header_of(session: Session, inner, options: Options, conference: str) -> Header:
+    """The header of the ideas in ``inner``: one rule for a preview and a recorded digest."""
     rows = session.execute(
         sa.select(Topic.name, inner.c.visibility, sa.func.count())
         .join(inner, inner.c.topic_id == Topic.id)
@@ -328,19 +332,19 @@ def record(
     )
     session.add(digest)
     session.flush()
-    counts = _Counts()
+    total = 0
     # Checked on what is recorded, not before: an idea arriving meanwhile cannot slip in.
     fingerprint = _Fingerprint()
     rows = []
     try:
         for item, entry in new_entries(session, options):
-            counts.add(entry)
+            total += 1
             fingerprint.add(item.id, item.content_hash)
             rows.append(
                 {
                     "digest_id": digest.id,
                     "submission_id": item.id,
-                    "position": counts.total - 1,
+                    "position": total - 1,
                     "content_hash": item.content_hash,
                     "snapshot_json": json.dumps(asdict(entry), sort_keys=True),
                 }
@@ -356,45 +360,19 @@ def record(
             "Another digest took some of these ideas at the same moment; look at the preview "
             "again."
         ) from None
-    if counts.total == 0:
+    if total == 0:
         raise DigestError("There is nothing new for the organisers since the last digest.")
     if expected is not None and fingerprint.hexdigest() != expected:
         raise SelectionChanged()
-    digest.item_count = counts.total
-    digest.header_json = counts.header(conference, options).to_json()
+    digest.item_count = total
+    recorded = (
+        sa.select(Submission)
+        .join(DigestItem, DigestItem.submission_id == Submission.id)
+        .where(DigestItem.digest_id == digest.id)
+        .subquery()
+    )
+    digest.header_json = _header_of(session, recorded, options, conference).to_json()
     return digest
-
-
-class _Counts:
-    """The header of a digest, counted while its entries are written."""
-
-    def __init__(self) -> None:
-        self.total = self.public = self.private = 0
-        self.per_topic: dict[str, int] = {}
-        self.first: str | None = None
-        self.last: str | None = None
-
-    def add(self, entry: Entry) -> None:
-        self.total += 1
-        if entry.visibility == Visibility.PUBLIC:
-            self.public += 1
-        else:
-            self.private += 1
-        self.per_topic[entry.topic] = self.per_topic.get(entry.topic, 0) + 1
-        self.first = min(self.first or entry.received, entry.received)
-        self.last = max(self.last or entry.received, entry.received)
-
-    def header(self, conference: str, options: Options) -> Header:
-        return Header(
-            conference=conference,
-            period_start=options.since.isoformat() if options.since else self.first,
-            period_end=options.until.isoformat() if options.until else self.last,
-            total=self.total,
-            public=self.public,
-            private=self.private,
-            per_topic=list(self.per_topic.items()),
-            generated=utcnow().date().isoformat(),
-        )
 
 
 def _newest_first() -> sa.Select:
