@@ -218,6 +218,19 @@ def spam_phrases(session: Session, configured: tuple[str, ...] = ()) -> list[str
     return sorted(set(configured) | set(owned))
 
 
+def _screen(
+    session: Session, idea: NewIdea | Submission, max_links: int, configured: tuple[str, ...]
+) -> antispam.Verdict:
+    """The content rules on every field a reader typed; links count in title, text and
+    organisation (the website field is a link by design, as in WordPress)."""
+    return antispam.screen(
+        (idea.author_name, idea.email, idea.website, idea.organisation, idea.title, idea.body),
+        (idea.title, idea.body, idea.organisation),
+        max_links,
+        spam_phrases(session, configured),
+    )
+
+
 def _earlier(session: Session, idea: NewIdea, now: datetime) -> Receipt | None:
     same_text = repeat_hash(idea.email, idea.body)
     if idea.form_key:
@@ -277,12 +290,7 @@ def receive(session: Session, idea: NewIdea, policy: Policy) -> Receipt:
                 status=429,
                 retry_after=exc.retry_after,
             ) from None
-    verdict = antispam.screen(
-        (idea.author_name, idea.email, idea.website, idea.organisation, idea.title, idea.body),
-        (idea.title, idea.body, idea.organisation),
-        policy.max_links,
-        spam_phrases(session, policy.spam_phrases),
-    )
+    verdict = _screen(session, idea, policy.max_links, policy.spam_phrases)
     try:
         item, token = create(
             session,
@@ -439,12 +447,7 @@ def edit_by_author(
 
 def _screen_edit(session: Session, item: Submission, rules: EditRules) -> bool:
     """Hold or mark spam an edited idea as a new one would be; return whether it left the page."""
-    verdict = antispam.screen(
-        (item.author_name, item.email, item.website, item.organisation, item.title, item.body),
-        (item.title, item.body, item.organisation),
-        rules.max_links,
-        spam_phrases(session, rules.spam_phrases),
-    )
+    verdict = _screen(session, item, rules.max_links, rules.spam_phrases)
     if verdict.spam and item.status is not Status.SPAM:
         to = Status.SPAM
     elif verdict.held and item.status is Status.APPROVED:
