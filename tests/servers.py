@@ -57,7 +57,7 @@ def start_gunicorn(
     raise RuntimeError("gunicorn did not start")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
 
@@ -76,7 +76,7 @@ class Browser:
         self.base = base
         self.jar = http.cookiejar.CookieJar()
         self._opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
+            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect()
         )
 
     def request(self, path: str, data: dict | None = None) -> Answer:

@@ -4,10 +4,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,59 +13,17 @@ import sqlalchemy as sa
 
 from feedback.db import get_session
 from feedback.models import Submission
+from tests.servers import NoRedirect, start_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_gunicorn(database_url: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "durability-test",
-        "FEEDBACK_MIN_FILL_SECONDS": "0",
-        "FEEDBACK_RATELIMIT_ENABLED": "false",
-    }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    process = subprocess.Popen(
-        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "app:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            return process, base
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 def test_acknowledged_submissions_survive_a_killed_server(app, database_url):
-    process, base = _start_gunicorn(database_url)
+    process, base = start_gunicorn(database_url, workers=2)
     acknowledged = []
     try:
         jar = http.cookiejar.CookieJar()
-        opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(jar), _NoRedirect()
-        )
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
         page = opener.open(base + "/").read().decode()
         csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         started = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
