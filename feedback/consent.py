@@ -5,7 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from feedback import moderation
+from feedback import moderation, submissions
 from feedback.db import utcnow
 from feedback.models import ConsentRequest, Owner, Status, Submission, Visibility
 from feedback.submissions import AUTHOR
@@ -86,23 +86,10 @@ def answer(session: Session, item: Submission, request: ConsentRequest, accept: 
     moderation.record(session, item, None, "consent_answer", None, request.answer, actor=AUTHOR)
     if not accept:
         return
-    if (item.title, item.body) != (request.proposed_title, request.proposed_body):
-        moderation.record(
-            session, item, None, "edit_title", item.title, request.proposed_title, actor=AUTHOR
-        )
-        moderation.record(
-            session, item, None, "edit_body", item.body, request.proposed_body, actor=AUTHOR
-        )
-    item.title, item.body = request.proposed_title, request.proposed_body
-    moderation.record(session, item, None, "consent", item.consent_to_publish, True, actor=AUTHOR)
-    item.consent_to_publish = True
-    moderation.record(
-        session, item, None, "visibility", item.visibility, Visibility.PUBLIC, actor=AUTHOR
+    # The author's own changes, through the same services (and audit events) as an owner's.
+    moderation.edit_text(
+        session, item, request.proposed_title, request.proposed_body, None, actor=AUTHOR
     )
-    item.visibility = Visibility.PUBLIC
-    if item.status is not Status.APPROVED:
-        moderation.record(
-            session, item, None, "status", item.status, Status.APPROVED, actor=AUTHOR
-        )
-        item.status = Status.APPROVED
-        item.approved_at = utcnow()
+    submissions.set_consent(session, item, True)
+    moderation.set_visibility(session, item, Visibility.PUBLIC, None, actor=AUTHOR)
+    moderation.set_status(session, item, Status.APPROVED, None, actor=AUTHOR)

@@ -1,4 +1,5 @@
-"""Email over SMTP with the standard library: building messages and sending them."""
+"""Email over SMTP with the standard library: building messages (every notice from its
+templates in ``templates/email/``) and sending them."""
 
 import logging
 import smtplib
@@ -7,6 +8,11 @@ from collections.abc import Mapping
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
+
+from flask import render_template
+from jinja2 import TemplateNotFound
+
+from feedback import markup
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,31 @@ def build_message(
     if html is not None:
         message.add_alternative(html, subtype="html")
     return message
+
+
+def from_templates(
+    config: Mapping,
+    name: str,
+    *,
+    to: list[str],
+    subject: str,
+    reply_to: Address | None = None,
+    **context,
+) -> EmailMessage:
+    """A notice written by ``templates/email/<name>.txt`` (and ``<name>.html`` if there is one).
+
+    The templates get ``defang`` for reader text (mail clients link anything that looks like
+    a link) and Flask's usual context (``config``, ``url_for``), so this needs an app context.
+    """
+    text = render_template(f"email/{name}.txt", defang=markup.defang, **context)
+    html_name = f"email/{name}.html"
+    try:
+        html = render_template(html_name, defang=markup.defang, **context)
+    except TemplateNotFound as exc:
+        if exc.name != html_name:  # a missing include inside the HTML is a real error
+            raise
+        html = None
+    return build_message(config, to=to, subject=subject, text=text, html=html, reply_to=reply_to)
 
 
 def _connect(config: Mapping) -> smtplib.SMTP:

@@ -100,12 +100,19 @@ def _changeable(item: Submission) -> None:
         raise Withdrawn()
 
 
-def set_status(session: Session, item: Submission, status: Status, by: Owner) -> None:
-    """Approve, reject, mark spam, or put back to pending."""
+def set_status(
+    session: Session,
+    item: Submission,
+    status: Status,
+    by: Owner | None,
+    *,
+    actor: str | None = None,
+) -> None:
+    """Approve, reject, mark spam, or put back to pending (``actor`` as in ``record``)."""
     _changeable(item)
     if item.status is status:
         return
-    record(session, item, by, "status", item.status, status)
+    record(session, item, by, "status", item.status, status, actor=actor)
     item.status = status
     if status is Status.APPROVED and item.approved_at is None:
         item.approved_at = utcnow()
@@ -116,7 +123,14 @@ def can_publish(item: Submission) -> bool:
     return item.consent_to_publish
 
 
-def set_visibility(session: Session, item: Submission, visibility: Visibility, by: Owner) -> None:
+def set_visibility(
+    session: Session,
+    item: Submission,
+    visibility: Visibility,
+    by: Owner | None,
+    *,
+    actor: str | None = None,
+) -> None:
     """Hide a public item, or publish a private one its author consented to publish.
 
     :raise ConsentRequired: when publishing without the author's consent.
@@ -126,7 +140,7 @@ def set_visibility(session: Session, item: Submission, visibility: Visibility, b
         return
     if visibility is Visibility.PUBLIC and not can_publish(item):
         raise ConsentRequired()
-    record(session, item, by, "visibility", item.visibility, visibility)
+    record(session, item, by, "visibility", item.visibility, visibility, actor=actor)
     item.visibility = visibility
 
 
@@ -165,15 +179,23 @@ def add_note(session: Session, item: Submission, text: str, by: Owner) -> None:
         set_note(session, item, f"{item.owner_note}\n{text}" if item.owner_note else text, by)
 
 
-def edit_text(session: Session, item: Submission, title: str | None, body: str, by: Owner) -> None:
+def edit_text(
+    session: Session,
+    item: Submission,
+    title: str | None,
+    body: str,
+    by: Owner | None,
+    *,
+    actor: str | None = None,
+) -> None:
     """Fix the title or body; the original text stays in the audit trail."""
     _changeable(item)
     title = title or None
     if item.title != title:
-        record(session, item, by, "edit_title", item.title, title)
+        record(session, item, by, "edit_title", item.title, title, actor=actor)
         item.title = title
     if item.body != body:
-        record(session, item, by, "edit_body", item.body, body)
+        record(session, item, by, "edit_body", item.body, body, actor=actor)
         item.body = body
 
 

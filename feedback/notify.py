@@ -4,7 +4,7 @@ import logging
 import time
 from email.headerregistry import Address
 
-from flask import Flask, render_template, url_for
+from flask import Flask, url_for
 
 from feedback import accounts, mailer, markup, submissions
 from feedback.db import get_session
@@ -40,20 +40,16 @@ def new_idea_message(app: Flask, item: Submission, recipients: list[str]):
     name = _header_text(item.author_name, 60)
     room = max(SUBJECT_LIMIT - len(opening) - len(name) - 2, 20)
     subject = f"{opening}{name}: {_header_text(item.title or item.body, room)}"
-    text = render_template(
-        "email/new_idea.txt",
-        item=item,
-        kind=kind,
-        defang=markup.defang,
-        queue_url=url_for("owner.item", item_id=item.id, _external=True),
-    )
     reply_to = Address(display_name=_header_text(item.author_name, 120), addr_spec=item.email)
-    return mailer.build_message(
+    return mailer.from_templates(
         app.config,
+        "new_idea",
         to=recipients,
         subject=subject,
-        text=text,
         reply_to=reply_to,
+        item=item,
+        kind=kind,
+        queue_url=url_for("owner.item", item_id=item.id, _external=True),
     )
 
 
@@ -92,13 +88,15 @@ def send_manage_links(app: Flask, email: str) -> None:
                 (item, submissions.manage_link_token(session, item, app.config["SECRET_KEY"]))
                 for item in items
             ]
+            # The owner of the transaction commits: after the response, that is this function,
+            # which opened the context above.
             session.commit()
-            text = render_template("email/links.txt", links=links, defang=markup.defang)
-            message = mailer.build_message(
+            message = mailer.from_templates(
                 app.config,
+                "links",
                 to=[items[0].email if items else email],
                 subject=f"Your ideas for {app.config['CONFERENCE_NAME']}",
-                text=text,
+                links=links,
             )
             mailer.send(app.config, message)
         except Exception:  # the answer was already given; a failure is only logged
@@ -110,19 +108,13 @@ def mail_consent_request(app: Flask, item: Submission, token: str) -> None:
 
     :raise mailer.MailError: when the mail cannot be sent.
     """
-    text = render_template(
-        "email/consent_request.txt",
+    message = mailer.from_templates(
+        app.config,
+        "consent_request",
+        to=[item.email],
+        subject=f"May we publish your note to {app.config['CONFERENCE_NAME']}?",
         item=item,
-        defang=markup.defang,
         link=app.config["PUBLIC_URL"].rstrip("/") + url_for("manage.page", token=token),
         days=app.config["CONSENT_REQUEST_DAYS"],
     )
-    mailer.send(
-        app.config,
-        mailer.build_message(
-            app.config,
-            to=[item.email],
-            subject=f"May we publish your note to {app.config['CONFERENCE_NAME']}?",
-            text=text,
-        ),
-    )
+    mailer.send(app.config, message)

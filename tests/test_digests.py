@@ -563,6 +563,33 @@ def test_an_author_not_told_because_of_a_mail_failure_is_told_later(make_app):
         controller.stop()
 
 
+def test_resend_discard_and_tell_authors_leave_the_commit_to_the_caller(make_app, smtp):
+    port, inbox = smtp
+    app = _mail_app(make_app, port)
+    item_id = _seed(app, body="Tell me later.", notify_author=True, email="author@example.org")
+    _mark(app)
+    with app.app_context():
+        session = get_session()
+        assert delivery.tell_authors(session, app.config) == 1
+        session.rollback()
+    assert len(inbox.messages) == 1  # the mail went; whether it counts is the caller's call
+    assert get_item(app, item_id).author_told_at is None
+
+    with app.app_context():
+        session = get_session()
+        digest = session.get(Digest, 1)
+        digest.method = "email"
+        session.commit()
+        delivery.resend(session, app.config, digest)
+        session.rollback()
+        assert session.get(Digest, 1).send_count == 1
+        digest.method = contents.SENDING
+        session.commit()
+        delivery.discard(session, digest)
+        session.rollback()
+    assert _digest_count(app) == 1
+
+
 def test_an_emailed_digest_downloads_as_it_was_sent(make_app, smtp):
     port, inbox = smtp
     app = _mail_app(make_app, port)

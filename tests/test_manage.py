@@ -240,6 +240,17 @@ def test_owner_asks_and_the_author_publishes_the_proposed_version(make_app, smtp
     assert ("consent_asked", OWNER_EMAIL) in actions
     assert ("consent_answer", "author") in actions
     assert ("visibility", "author") in actions
+    # The whole answer, in order, each change by the author.
+    answered = actions[actions.index(("consent_answer", "author")) :]
+    assert [action for action, _actor in answered] == [
+        "consent_answer",
+        "edit_title",
+        "edit_body",
+        "consent",
+        "visibility",
+        "status",
+    ]
+    assert {actor for _action, actor in answered} == {"author"}
     assert reader.post(f"{path}/requests/{request_id}", data={"answer": "keep"}).status_code == 409
 
 

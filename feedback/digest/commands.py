@@ -206,6 +206,7 @@ def _export_and_mark(session, config, fmt: str, out: Path, options, expect: str 
     session.commit()
     partial.replace(out)
     delivery.tell_authors(session, config)
+    session.commit()
     click.echo(
         f"Wrote {sent.head.total} ideas as {fmt} to {out}; recorded as digest {digest.id}.",
         err=True,
@@ -228,6 +229,9 @@ def digest_send(digest_id: int | None, expect: str | None, **kw) -> None:
             if digest is None:
                 raise click.ClickException(f"There is no digest {digest_id}.")
             delivery.resend(session, config, digest)
+            session.commit()
+            delivery.tell_authors(session, config)
+            session.commit()
             click.echo(f"Sent digest {digest.id} again to {digest.recipients}.")
             return
         digest = delivery.send(
@@ -239,6 +243,8 @@ def digest_send(digest_id: int | None, expect: str | None, **kw) -> None:
         )
     except contents.DigestError as exc:
         raise _refused(session, exc) from exc
+    delivery.tell_authors(session, config)
+    session.commit()
     click.echo(f"Sent digest {digest.id} with {digest.item_count} ideas to {digest.recipients}.")
 
 

@@ -355,7 +355,7 @@ def record(
         if rows:
             session.execute(sa.insert(DigestItem), rows)
     except IntegrityError:
-        session.rollback()
+        # The caller rolls back, as after any error here: its transaction is its own.
         raise DigestError(
             "Another digest took some of these ideas at the same moment; look at the preview "
             "again."

@@ -9,7 +9,7 @@ from email.utils import make_msgid
 
 from sqlalchemy.orm import Session
 
-from feedback import mailer, markup
+from feedback import mailer
 from feedback.db import utcnow
 from feedback.digest import contents, formats
 from feedback.digest.contents import SENDING, DigestError, Entry, Header, Options
@@ -120,6 +120,7 @@ def send(
     before the mail server is contacted, so no reader's submission waits on the mail server,
     and two senders cannot claim the same items. Any failure removes the claim again; a
     process killed meanwhile leaves a "sending" digest that the owner sends again or discards.
+    The caller then tells the authors (``tell_authors``) and commits that.
 
     :raise SelectionChanged: when ``expected`` (the preview's fingerprint) is not the
         fingerprint of what it would send; nothing is sent or recorded then.
@@ -138,6 +139,7 @@ def send(
         message_id=make_msgid(domain=_domain(config)),
         expected=expected,
     )
+    # The one service that commits: the claim must be visible before the slow mail server.
     session.commit()
     try:
         mailer.send(config, digest_message(config, session, digest))
@@ -151,12 +153,13 @@ def send(
         raise DigestError(f"The digest was not sent and is not marked as sent. {reason}") from exc
     digest.method = "email"
     session.commit()
-    tell_authors(session, config)
     return digest
 
 
 def resend(session: Session, config: Mapping, digest: Digest) -> None:
     """Email a digest's identical content again (or finish one left "sending"); no new record.
+
+    The caller commits, then tells the authors (``tell_authors``) and commits again.
 
     :raise DigestError: for a digest that was only marked as sent, or when sending fails.
     """
@@ -173,8 +176,6 @@ def resend(session: Session, config: Mapping, digest: Digest) -> None:
     else:
         digest.send_count += 1
     digest.last_sent_at = utcnow()
-    session.commit()
-    tell_authors(session, config)
 
 
 def discard(session: Session, digest: Digest) -> None:
@@ -185,13 +186,13 @@ def discard(session: Session, digest: Digest) -> None:
     if digest.method != SENDING:
         raise DigestError("Only a digest that never finished sending can be discarded.")
     session.delete(digest)
-    session.commit()
 
 
 def tell_authors(session: Session, config: Mapping) -> int:
     """Email once each author who asked to hear when their idea went out; returns how many.
 
     One connection for all; a failure is logged and that author is told after a later digest.
+    The caller commits who was told.
     """
     if not config.get("MAIL_SERVER"):
         return 0
@@ -205,24 +206,17 @@ def tell_authors(session: Session, config: Mapping) -> int:
     for item in items:
         if item.id in sent_ids:
             item.author_told_at = now
-    session.commit()
     return len(sent_ids)
 
 
 def _author_message(session: Session, config: Mapping, item: Submission):
     went_out = contents.sent_in(session, item)
     when = went_out[-1].sent_at.strftime("%-d %B %Y") if went_out else "today"
-    # The author's own words, yet defanged like every reader text the app mails.
-    title = markup.defang(item.shown_title)
-    text = (
-        f"Hello {markup.defang(item.author_name)},\n\n"
-        f"Your idea “{title}” was passed to the organisers of {config['CONFERENCE_NAME']} "
-        f"on {when}, in their digest of readers' ideas.\n\n"
-        "Thank you for sharing it. You asked to be told; this is the only email about it.\n"
-    )
-    return mailer.build_message(
+    return mailer.from_templates(
         config,
+        "told",
         to=[item.email],
         subject=f"Your idea went to the organisers of {config['CONFERENCE_NAME']}",
-        text=text,
+        item=item,
+        when=when,
     )

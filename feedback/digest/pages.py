@@ -232,6 +232,7 @@ def mark_sent():
         abort(409, description=str(exc))
     session.commit()
     delivery.tell_authors(session, config)
+    session.commit()
     flash(f"Digest {digest.id} with {digest.item_count} ideas is recorded as sent.")
     return redirect(url_for("digest.show", digest_id=digest.id), 303)
 
@@ -258,6 +259,8 @@ def send():
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("digest.new", **request.form.to_dict(flat=False)), 303)
+    delivery.tell_authors(session, current_app.config)
+    session.commit()
     flash(f"Digest {digest.id} with {digest.item_count} ideas went to {digest.recipients}.")
     return redirect(url_for("digest.show", digest_id=digest.id), 303)
 
@@ -309,11 +312,15 @@ def download(digest_id: int, fmt: str):
 def resend(digest_id: int):
     """Email a sent digest again, unchanged; no new record."""
     digest = _digest(digest_id)
+    session = get_session()
     try:
-        delivery.resend(get_session(), current_app.config, digest)
+        delivery.resend(session, current_app.config, digest)
     except contents.DigestError as exc:
         flash(str(exc), "error")
     else:
+        session.commit()
+        delivery.tell_authors(session, current_app.config)
+        session.commit()
         flash(f"Digest {digest.id} went to {digest.recipients}.")
     return redirect(url_for("digest.show", digest_id=digest.id), 303)
 
@@ -326,5 +333,6 @@ def discard(digest_id: int):
         delivery.discard(get_session(), digest)
     except contents.DigestError as exc:
         abort(409, description=str(exc))
+    get_session().commit()
     flash(f"Digest {digest_id} is discarded; its ideas go in the next digest.")
     return redirect(url_for("digest.list_page"), 303)
