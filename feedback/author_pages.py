@@ -49,6 +49,12 @@ def _item(token: str) -> Submission:
     return item
 
 
+SAVED = "Your changes are saved."
+SAVED_FOR_REVIEW = (
+    "Your changes are saved. The site owner will look at them before they show again."
+)
+
+
 def _rules() -> submissions.EditRules:
     config = current_app.config
     return submissions.EditRules(
@@ -99,7 +105,6 @@ def edit(token: str):
     if not form.validate_on_submit():
         return _render(token, item, form, 400)
     session = get_session()
-    topic = session.get(Topic, form.topic.data)
     try:
         back_to_queue = submissions.edit_by_author(
             session,
@@ -107,18 +112,14 @@ def edit(token: str):
             _rules(),
             title=form.title.data,
             body=form.body.data,
-            topic=topic,
+            topic=session.get(Topic, form.topic.data),
             website=form.website.data,
         )
     except submissions.AuthorActionRefused as exc:
         session.rollback()
         abort(409, description=str(exc))
     session.commit()
-    flash(
-        "Your changes are saved. The site owner will look at them before they show again."
-        if back_to_queue
-        else "Your changes are saved."
-    )
+    flash(SAVED_FOR_REVIEW if back_to_queue else SAVED)
     return redirect(url_for("manage.page", token=token), 303)
 
 

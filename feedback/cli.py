@@ -103,7 +103,7 @@ def demo_data(force: bool) -> None:
     session = get_session()
     try:
         count = demo.fill(session, current_app.config["SECRET_KEY"], force=force)
-    except demo.NotEmptyError as exc:
+    except (demo.NotEmptyError, demo.ExampleError) as exc:
         raise click.ClickException(str(exc)) from exc
     session.commit()
     click.echo(f"Added {count} example ideas.")

@@ -47,8 +47,10 @@ def ask(
     title: str | None,
     body: str,
     days: int,
-) -> ConsentRequest:
-    """Ask the author to let this private note be published as ``title``/``body``.
+    secret_key: str,
+) -> str:
+    """Ask the author to let this private note be published as ``title``/``body``; return
+    the manage token that the email to the author links to.
 
     :raise ConsentError: for a public or withdrawn item, a note already consented, or one
         with a request still open.
@@ -71,7 +73,7 @@ def ask(
     session.add(request)
     proposal = f"{title}\n\n{body}" if title else body
     moderation.record(session, item, by, "consent_asked", None, proposal)
-    return request
+    return submissions.manage_link_token(session, item, secret_key)
 
 
 def answer(session: Session, item: Submission, request: ConsentRequest, accept: bool) -> None:

@@ -39,7 +39,7 @@ def new_idea_message(app: Flask, item: Submission, recipients: list[str]):
     opening = f"[{app.config['CONFERENCE_NAME']}] New {kind} from "
     name = _header_text(item.author_name, 60)
     room = max(SUBJECT_LIMIT - len(opening) - len(name) - 2, 20)
-    subject = f"{opening}{name}: {_header_text(item.title or item.body, room)}"
+    subject = f"{opening}{name}: {_header_text(item.shown_title, room)}"
     reply_to = Address(display_name=_header_text(item.author_name, 120), addr_spec=item.email)
     return mailer.from_templates(
         app.config,

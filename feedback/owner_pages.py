@@ -22,7 +22,6 @@ from feedback import (
     notify,
     queue_filters,
     stats,
-    submissions,
 )
 from feedback.auth import login_manager
 from feedback.db import get_session
@@ -276,30 +275,35 @@ def ask(item_id: int):
     db = get_session()
     config = current_app.config
     try:
-        consent.ask(
+        token = consent.ask(
             db,
             item,
             current_user,
             title=form.title.data,
             body=form.body.data,
             days=config["CONSENT_REQUEST_DAYS"],
+            secret_key=config["SECRET_KEY"],
         )
     except consent.ConsentError as exc:
         db.rollback()
         abort(409, description=str(exc))
-    token = submissions.manage_link_token(db, item, config["SECRET_KEY"])
     db.commit()
+    flash(*_mail_consent_request(item, token))
+    return redirect(url_for("owner.item", item_id=item_id), 303)
+
+
+def _mail_consent_request(item: Submission, token: str) -> tuple[str, str]:
+    """Mail the author the saved request; the flash message and category that say how it went."""
     try:
         notify.mail_consent_request(current_app._get_current_object(), item, token)
     except mailer.MailError as exc:
-        flash(
+        return (
             f"The request is saved, but the email to the author failed: {exc} The author sees "
             "it on their page when they next visit.",
             "error",
         )
-    else:
-        flash(f"The author of idea #{item_id} is asked; you see their answer in the history.")
-    return redirect(url_for("owner.item", item_id=item_id), 303)
+    asked = f"The author of idea #{item.id} is asked; you see their answer in the history."
+    return asked, "message"
 
 
 @bp.route("/items/<id:item_id>/delete", methods=["GET", "POST"])

@@ -71,7 +71,7 @@ def digest_options_text(options: dict) -> str:
         words.append("with emails")
     return (
         ", ".join(words) or "everything new"
-    )  # entries shown on the preview page; downloads hold them all
+    )
 
 
 def _options_form(data: MultiDict) -> DigestOptionsForm:
