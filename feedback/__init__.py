@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         request_security,
     )
     from feedback.digest import pages as digest_pages
+    from feedback.themes import pages as theme_pages
 
     app = Flask(
         __name__,
@@ -50,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(owner_pages.bp)
     app.register_blueprint(digest_pages.bp)
+    app.register_blueprint(theme_pages.bp)
     errors.init_app(app)
     cli.init_app(app)
     return app

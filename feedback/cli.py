@@ -14,6 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from feedback import accounts, backup, demo, moderation, topics
 from feedback.db import get_engine, get_session
 from feedback.digest import commands
+from feedback.themes.commands import themes_cli
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -258,6 +259,7 @@ def import_all(path: str, replace: bool) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(commands.digest_cli)
+    app.cli.add_command(themes_cli)
     app.cli.add_command(topics_cli)
     app.cli.add_command(owner_cli)
     app.cli.add_command(demo_data)

@@ -406,3 +406,100 @@ class QuotaHit(Base):
     bucket: Mapped[str] = mapped_column(sa.String(16))
     key: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Theme(Base):
+    """Ideas in one topic that ask for the same thing; kept across recomputations."""
+
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("topics.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(sa.String(120))
+    # A label the owner wrote: no recomputation changes it.
+    label_by_owner: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Up to five words or word pairs, joined by "\n".
+    keywords: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    representative_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="SET NULL")
+    )
+    # A theme the owner split an idea into: it takes only the ideas pinned to it.
+    closed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # After a merge, the theme's old page leads to the theme it joined.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("themes.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    topic: Mapped[Topic] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [k for k in self.keywords.split("\n") if k]
+
+
+class ThemeMember(Base):
+    """Which theme an idea is in, and whether the owner put it there (a pin every
+    recomputation keeps)."""
+
+    __tablename__ = "theme_members"
+
+    submission_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    theme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("themes.id", ondelete="CASCADE"), index=True
+    )
+    pinned: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # How alike the idea is to the rest of its theme (mean cosine similarity), for "why".
+    closeness: Mapped[float] = mapped_column(default=0.0, server_default="0")
+
+
+class DuplicateState(enum.StrEnum):
+    SUGGESTED = "suggested"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+class DuplicatePair(Base):
+    """ "Possibly the same as #N": a machine's suggestion, or the owner's decision on one."""
+
+    __tablename__ = "duplicate_pairs"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "duplicate_of_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    duplicate_of_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[DuplicateState] = mapped_column(
+        _enum(DuplicateState, "duplicate_state"), default=DuplicateState.SUGGESTED
+    )
+    similarity: Mapped[float] = mapped_column(default=0.0)
+    # The words both share, joined by " ", for "why".
+    shared_words: Mapped[str] = mapped_column(sa.String(300), default="")
+    decided_by: Mapped[str | None] = mapped_column(sa.String(254))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ThemeRun(Base):
+    """One computation of the themes: when, how long, with which algorithm and settings."""
+
+    __tablename__ = "theme_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "running", "done" or "failed"
+    state: Mapped[str] = mapped_column(sa.String(16), default="running")
+    ideas: Mapped[int] = mapped_column(default=0)
+    themes: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[int] = mapped_column(default=0)
+    seconds: Mapped[float | None] = mapped_column()
+    # The algorithm's version and parameters, as JSON.
+    params: Mapped[str] = mapped_column(sa.Text, default="{}")
+    error: Mapped[str | None] = mapped_column(sa.String(500))

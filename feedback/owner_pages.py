@@ -47,6 +47,7 @@ from feedback.models import (
 )
 from feedback.query_args import page_number
 from feedback.request_security import local_path, no_store
+from feedback.themes import store as themes
 from feedback.topics import list_topics
 
 bp = Blueprint("owner", __name__, url_prefix="/admin")
@@ -106,6 +107,7 @@ def queue_page():
         topics=list_topics(db),
         bulk=_bulk_form(formdata=None),
         args=queue_filters.to_args(filters),
+        pairs=themes.pairs_by_idea(db, [item.id for item in page.items]),
     )
 
 
@@ -207,6 +209,8 @@ def _render_item(item: Submission, status: int = 200, **forms):
             topic_form=topic_form,
             proposal_form=proposal_form,
             request_open=consent.open_request(get_session(), item),
+            pairs=themes.pairs_by_idea(get_session(), [item.id]),
+            theme=themes.theme_of(get_session(), item.id),
         ),
         status,
     )

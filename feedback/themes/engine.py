@@ -1,0 +1,567 @@
+"""Themes and near-duplicates from the ideas' text, obeying the owner's decisions.
+
+Plain functions over plain data: no database, no Flask. ``compute`` takes every idea that
+belongs in a theme and the owner's decisions, and returns the themes and the duplicates.
+
+- Near-duplicates: a later idea whose text is almost the same as an earlier one's (cosine
+  similarity of the TF-IDF vectors and a fuzzy string ratio both high). Each points at the
+  earliest idea of its group, never at another duplicate (no chains).
+- Themes: average-linkage agglomeration over a sparse similarity graph, within each topic,
+  stopped by a similarity threshold (no fixed number of themes). Near-duplicates and ideas
+  the owner put together start in one group; groups tied to two different owner themes, or
+  to a theme the owner closed, never merge.
+- Theme ids: a group holding ideas the owner pinned keeps that theme; any other group takes
+  the id of the earlier theme it shares most members with (more than half of either), so
+  ids, labels and links survive a recomputation.
+
+Ties are broken by the text itself, never by arrival order, so the same ideas give the same
+themes whatever order they came in.
+"""
+
+import hashlib
+import heapq
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import scipy.sparse as sp
+from rapidfuzz import fuzz
+
+from feedback.themes import text
+
+VERSION = "themes-1"
+
+
+@dataclass(frozen=True)
+class Params:
+    """The algorithm's settings; recorded with every result."""
+
+    theme_similarity: float = 0.05  # average-linkage cut: groups less alike stay apart
+    duplicate_similarity: float = 0.5  # cosine, and then ...
+    duplicate_ratio: float = 80.0  # ... rapidfuzz token-set ratio of the normalised texts
+    neighbours: int = 40  # edges kept per idea in the similarity graph
+    min_edge: float = 0.05  # similarities below this count as zero
+    keywords: int = 5
+
+    def describe(self) -> dict:
+        return {"version": VERSION, **self.__dict__}
+
+
+DEFAULTS = Params()
+
+
+@dataclass(frozen=True)
+class Idea:
+    id: int
+    topic: int
+    title: str | None
+    body: str
+    arrived: datetime
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What the owner decided; every computation obeys it."""
+
+    pins: dict[int, int] = field(default_factory=dict)  # idea id -> theme id it stays in
+    closed: frozenset[int] = frozenset()  # themes that take only the ideas pinned to them
+    confirmed: dict[int, int] = field(default_factory=dict)  # duplicate -> the idea it repeats
+    dismissed: frozenset[tuple[int, int]] = frozenset()  # (lower id, higher id): not the same
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: int | None  # the earlier theme this one continues; None for a new theme
+    topic: int
+    members: tuple[int, ...]
+    keywords: tuple[str, ...]
+    label: str
+    representative: int
+    # Per member: how alike it is to the rest of its theme (mean cosine), for "why".
+    closeness: dict[int, float]
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    idea: int
+    duplicate_of: int
+    similarity: float
+    shared: tuple[str, ...]
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class Result:
+    themes: list[Theme]
+    duplicates: list[Duplicate]
+    params: Params
+
+
+def pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def _content_key(idea: Idea) -> str:
+    source = f"{idea.title or ''}\n{idea.body}"
+    return hashlib.sha1(text.normalise(source).encode("utf-8")).hexdigest()
+
+
+class _Corpus:
+    """The ideas of one computation, in content order, with their vectors."""
+
+    def __init__(self, ideas: Sequence[Idea]):
+        self.ideas = sorted(ideas, key=lambda i: (_content_key(i), i.id))
+        self.index = {idea.id: n for n, idea in enumerate(self.ideas)}
+        counts = [text.term_counts(i.title, i.body) for i in self.ideas]
+        self.weights = text.corpus_weights(counts)
+        self.matrix = text.vectors(counts, self.weights)
+        self.normalised = [text.normalise(f"{i.title or ''} {i.body}").strip() for i in self.ideas]
+
+    def neighbours(self, rows: Sequence[int], params: Params) -> dict[int, dict[int, float]]:
+        """Sparse similarity graph over ``rows``: each row's strongest edges, symmetric."""
+        graph: dict[int, dict[int, float]] = defaultdict(dict)
+        if len(rows) < 2:
+            return graph
+        block = self.matrix[list(rows)]
+        chunk = 512
+        for start in range(0, len(rows), chunk):
+            sims = (block[start : start + chunk] @ block.T).toarray()
+            for offset, row in enumerate(sims):
+                i = start + offset
+                row[i] = 0.0
+                keep = np.flatnonzero(row >= params.min_edge)
+                if len(keep) > params.neighbours:
+                    top = np.argpartition(-row[keep], params.neighbours)[: params.neighbours]
+                    keep = keep[top]
+                for j in keep.tolist():
+                    value = float(row[j])
+                    a, b = rows[i], rows[j]
+                    graph[a][b] = value
+                    graph[b][a] = value
+        return graph
+
+
+def _is_duplicate(corpus: _Corpus, a: int, b: int, similarity: float, params: Params) -> bool:
+    if similarity < params.duplicate_similarity:
+        return False
+    return fuzz.token_set_ratio(corpus.normalised[a], corpus.normalised[b]) >= (
+        params.duplicate_ratio
+    )
+
+
+def _duplicates(
+    corpus: _Corpus,
+    graph: dict[int, dict[int, float]],
+    decisions: Decisions,
+    params: Params,
+) -> dict[int, tuple[int, float, bool]]:
+    """Row of each duplicate -> (row of the idea it repeats, similarity, confirmed)."""
+    found: dict[int, tuple[int, float, bool]] = {}
+    index = corpus.index
+    for dup, original in decisions.confirmed.items():
+        if dup in index and original in index:
+            a, b = index[dup], index[original]
+            found[a] = (b, graph.get(a, {}).get(b, 0.0), True)
+    originals = {b for b, _, _ in found.values()}
+    by_arrival = sorted(range(len(corpus.ideas)), key=lambda n: _arrival(corpus.ideas[n]))
+    rank = {n: r for r, n in enumerate(by_arrival)}
+    for n in by_arrival:
+        if n in found or n in originals:
+            continue
+        idea = corpus.ideas[n]
+        best = None
+        for m, similarity in graph.get(n, {}).items():
+            other = corpus.ideas[m]
+            if rank[m] > rank[n] or m in found or other.topic != idea.topic:
+                continue
+            if pair(idea.id, other.id) in decisions.dismissed:
+                continue
+            if not _is_duplicate(corpus, n, m, similarity, params):
+                continue
+            candidate = (similarity, -rank[m])
+            if best is None or candidate > best[0]:
+                best = (candidate, m)
+        if best is not None:
+            found[n] = (best[1], best[0][0], False)
+            originals.add(best[1])
+    return found
+
+
+def _arrival(idea: Idea) -> tuple[datetime, int]:
+    return (idea.arrived, idea.id)
+
+
+class _Groups:
+    """Union-find over rows, for the groups that start together."""
+
+    def __init__(self, rows: Iterable[int]):
+        self.parent = {r: r for r in rows}
+
+    def find(self, r: int) -> int:
+        while self.parent[r] != r:
+            self.parent[r] = self.parent[self.parent[r]]
+            r = self.parent[r]
+        return r
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _agglomerate(
+    rows: list[int],
+    graph: dict[int, dict[int, float]],
+    starts: _Groups,
+    anchor: dict[int, int],
+    closed: frozenset[int],
+    earlier: dict[int, int],
+    threshold: float,
+) -> list[list[int]]:
+    """Average linkage over the graph (missing edges are zero), stopped at ``threshold``.
+
+    ``anchor`` maps a row to the owner's theme it is pinned to: two groups with different
+    anchors never merge, nor does a group anchored to a closed theme take anyone else. A
+    theme the owner shaped takes new ideas, and its own earlier members (``earlier`` maps
+    rows to their earlier theme), but never ideas that were in another theme.
+    """
+    members: dict[int, list[int]] = defaultdict(list)
+    for r in rows:
+        members[starts.find(r)].append(r)
+    cluster_of = {r: starts.find(r) for r in rows}
+    anchors: dict[int, int | None] = {}
+    for c, ms in members.items():
+        pinned = {anchor[m] for m in ms if m in anchor}
+        anchors[c] = min(pinned) if pinned else None
+    came_from = {
+        c: {earlier[m] for m in ms if m in earlier and m not in anchor}
+        for c, ms in members.items()
+    }
+    sums: dict[int, dict[int, float]] = defaultdict(dict)
+    for a in rows:
+        ca = cluster_of[a]
+        for b, value in graph.get(a, {}).items():
+            cb = cluster_of.get(b)
+            if cb is None or cb == ca or b < a:
+                continue
+            sums[ca][cb] = sums[ca].get(cb, 0.0) + value
+            sums[cb][ca] = sums[ca][cb]
+
+    def allowed(a: int, b: int) -> bool:
+        x, y = anchors[a], anchors[b]
+        if x is not None and y is not None and x != y:
+            return False
+        if (x is not None and y is None and came_from[b] - {x}) or (
+            y is not None and x is None and came_from[a] - {y}
+        ):
+            return False
+        return not ((x in closed and y != x) or (y in closed and x != y))
+
+    heap: list[tuple[float, int, int]] = []
+    for a, row in sums.items():
+        for b, total in row.items():
+            if a < b:
+                average = total / (len(members[a]) * len(members[b]))
+                if average >= threshold:
+                    heap.append((-average, a, b))
+    heapq.heapify(heap)
+    while heap:
+        negative, a, b = heapq.heappop(heap)
+        if a not in members or b not in members:
+            continue
+        total = sums[a].get(b)
+        if total is None or not math.isclose(
+            -negative, total / (len(members[a]) * len(members[b]))
+        ):
+            continue
+        if not allowed(a, b):
+            continue
+        # Merge b into a (a is the smaller row, so the name is stable).
+        keep, gone = min(a, b), max(a, b)
+        members[keep].extend(members.pop(gone))
+        anchors[keep] = anchors[keep] if anchors[keep] is not None else anchors[gone]
+        del anchors[gone]
+        came_from[keep] |= came_from.pop(gone)
+        for other, value in sums.pop(gone).items():
+            sums[other].pop(gone, None)
+            if other == keep:
+                continue
+            sums[keep][other] = sums[keep].get(other, 0.0) + value
+            sums[other][keep] = sums[keep][other]
+        sums[keep].pop(gone, None)
+        for other, total in sums[keep].items():
+            average = total / (len(members[keep]) * len(members[other]))
+            if average >= threshold:
+                lo, hi = min(keep, other), max(keep, other)
+                heapq.heappush(heap, (-average, lo, hi))
+    return [sorted(ms) for ms in members.values()]
+
+
+def _terms(idea: Idea) -> Counter[str]:
+    """Stems and stem pairs of an idea, for keywords (title counted twice)."""
+    counts: Counter[str] = Counter()
+    for source, weight in ((idea.title or "", 2), (idea.body, 1)):
+        previous = None
+        for word in text.tokens(source):
+            if word is None:
+                previous = None
+                continue
+            current = text.stem(word)
+            counts[current] += weight
+            if previous is not None and previous != current:
+                counts[f"{previous} {current}"] += weight
+            previous = current
+    return counts
+
+
+def _surface_forms(ideas: Iterable[Idea]) -> dict[str, str]:
+    """The most common written form of each stem ("outlets" for "outlet")."""
+    seen: dict[str, Counter[str]] = defaultdict(Counter)
+    for idea in ideas:
+        for word in text.words(f"{idea.title or ''} {idea.body}"):
+            seen[text.stem(word)][word] += 1
+    return {s: min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] for s, forms in seen.items()}
+
+
+def _keywords(groups: list[list[int]], corpus: _Corpus, count: int) -> list[tuple[str, ...]]:
+    """Class-based TF-IDF: terms that many of a theme's ideas use and the other themes don't.
+
+    Equal scores go to the term written first (titles come first), not to the alphabet.
+    """
+    terms = [_terms(i) for i in corpus.ideas]
+    theme_terms: list[Counter[str]] = []
+    first_seen: list[dict[str, int]] = []
+    for rows in groups:
+        total: Counter[str] = Counter()
+        order: dict[str, int] = {}
+        for r in rows:
+            for term, n in terms[r].items():
+                # Once per idea, plus a little per use: words many members share win.
+                total[term] += 1.0 + 0.1 * n
+                order.setdefault(term, len(order))
+        theme_terms.append(total)
+        first_seen.append(order)
+    overall: Counter[str] = Counter()
+    for t in theme_terms:
+        overall.update(t)
+    average = sum(overall.values()) / max(len(theme_terms), 1)
+    forms = _surface_forms(corpus.ideas)
+    result = []
+    for t, order in zip(theme_terms, first_seen, strict=True):
+        size = sum(t.values()) or 1
+        ranked = sorted(
+            t, key=lambda w: (-(t[w] / size) * math.log(1 + average / overall[w]), order[w])
+        )
+        chosen: list[str] = []
+        for term in ranked:
+            parts = term.split(" ")
+            if len(parts) == 1 and any(term in c.split(" ") for c in chosen):
+                continue
+            if len(parts) == 2 and all(p in chosen for p in parts):
+                chosen = [c for c in chosen if c not in parts]
+            chosen.append(term)
+            if len(chosen) == count:
+                break
+        result.append(tuple(" ".join(forms.get(p, p) for p in c.split(" ")) for c in chosen))
+    return result
+
+
+def _label(keywords: tuple[str, ...], only: Idea | None = None) -> str:
+    """Three keywords; a theme of one idea is called by the idea's title or first words."""
+    if only is not None:
+        if only.title:
+            return only.title.strip()
+        words = only.body.split()
+        return " ".join(words[:8]) + ("…" if len(words) > 8 else "")
+    if not keywords:
+        return "Untitled theme"
+    label = ", ".join(keywords[:3])
+    return label[:1].upper() + label[1:]
+
+
+def _centrality(rows: list[int], graph: dict[int, dict[int, float]]) -> dict[int, float]:
+    if len(rows) == 1:
+        return {rows[0]: 1.0}
+    inside = set(rows)
+    return {
+        r: sum(v for m, v in graph.get(r, {}).items() if m in inside) / (len(rows) - 1)
+        for r in rows
+    }
+
+
+def _continue_ids(
+    groups: list[tuple[list[int], int | None]],
+    corpus: _Corpus,
+    previous: dict[int, int],
+    taken: set[int],
+) -> list[int | None]:
+    """Earlier theme ids for groups that no pin ties to one: most shared members first."""
+    ids: list[int | None] = [anchored for _rows, anchored in groups]
+    old_sizes = Counter(t for idea, t in previous.items() if idea in corpus.index)
+    overlaps = []
+    for g, (rows, anchored) in enumerate(groups):
+        if anchored is not None:
+            continue
+        shared = Counter(
+            previous[corpus.ideas[r].id] for r in rows if corpus.ideas[r].id in previous
+        )
+        for theme, n in shared.items():
+            if 2 * n > min(len(rows), old_sizes[theme]) or n * 2 > len(rows):
+                overlaps.append((-n, theme, min(rows), g))
+    used = set(taken)
+    for _n, theme, _first, g in sorted(overlaps):
+        if ids[g] is None and theme not in used:
+            ids[g] = theme
+            used.add(theme)
+    return ids
+
+
+def compute(
+    ideas: Sequence[Idea],
+    decisions: Decisions | None = None,
+    previous: dict[int, int] | None = None,
+    params: Params = DEFAULTS,
+) -> Result:
+    """Themes and duplicates for ``ideas``; ``previous`` maps idea ids to earlier theme ids."""
+    decisions = decisions or Decisions()
+    previous = previous or {}
+    corpus = _Corpus(ideas)
+    by_topic: dict[int, list[int]] = defaultdict(list)
+    for n, idea in enumerate(corpus.ideas):
+        by_topic[idea.topic].append(n)
+    graph: dict[int, dict[int, float]] = {}
+    for rows in by_topic.values():
+        graph.update(corpus.neighbours(rows, params))
+    duplicates = _duplicates(corpus, graph, decisions, params)
+
+    # A theme id pinned in two topics stays with the topic holding most of its pins.
+    pin_topics: dict[int, Counter[int]] = defaultdict(Counter)
+    for idea_id, theme in decisions.pins.items():
+        if idea_id in corpus.index:
+            pin_topics[theme][corpus.ideas[corpus.index[idea_id]].topic] += 1
+    home = {t: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for t, c in pin_topics.items()}
+    anchor = {}
+    for idea_id, theme in decisions.pins.items():
+        n = corpus.index.get(idea_id)
+        if n is not None and corpus.ideas[n].topic == home[theme]:
+            anchor[n] = theme
+
+    starts = _Groups(range(len(corpus.ideas)))
+    pinned_rows: dict[int, int] = {}
+    for n, theme in sorted(anchor.items()):
+        if theme in pinned_rows:
+            starts.union(pinned_rows[theme], n)
+        pinned_rows.setdefault(theme, n)
+    # A duplicate starts with the idea it repeats, unless a pin keeps them apart or one of
+    # them sits in a closed theme.
+    for dup, (original, _sim, _confirmed) in duplicates.items():
+        a, b = anchor.get(dup), anchor.get(original)
+        if (
+            a == b
+            or (a is None and b not in decisions.closed)
+            or (b is None and a not in decisions.closed)
+        ):
+            starts.union(dup, original)
+
+    earlier = {n: previous[i.id] for n, i in enumerate(corpus.ideas) if i.id in previous}
+    groups: list[tuple[list[int], int | None]] = []
+    for topic in sorted(by_topic):
+        rows = by_topic[topic]
+        for g in _agglomerate(
+            rows, graph, starts, anchor, decisions.closed, earlier, params.theme_similarity
+        ):
+            pinned = {anchor[r] for r in g if r in anchor}
+            groups.append((g, min(pinned) if pinned else None))
+    ids = _continue_ids(groups, corpus, previous, {a for _g, a in groups if a is not None})
+    keywords = _keywords([g for g, _a in groups], corpus, params.keywords)
+    themes = []
+    for (rows, _anchored), theme_id, words in zip(groups, ids, keywords, strict=True):
+        closeness = _centrality(rows, graph)
+        central = max(rows, key=lambda r: (closeness[r], -r))
+        themes.append(
+            Theme(
+                id=theme_id,
+                topic=corpus.ideas[rows[0]].topic,
+                members=tuple(sorted(corpus.ideas[r].id for r in rows)),
+                keywords=words,
+                label=_label(words, corpus.ideas[rows[0]] if len(rows) == 1 else None),
+                representative=corpus.ideas[central].id,
+                closeness={corpus.ideas[r].id: round(closeness[r], 4) for r in rows},
+            )
+        )
+    themes.sort(key=lambda t: (t.topic, -len(t.members), t.label, t.members))
+    found = []
+    for dup, (original, similarity, confirmed) in duplicates.items():
+        a, b = corpus.ideas[dup], corpus.ideas[original]
+        found.append(
+            Duplicate(
+                idea=a.id,
+                duplicate_of=b.id,
+                similarity=round(similarity, 4),
+                shared=tuple(text.shared_words(f"{a.title or ''} {a.body}", b.body)),
+                confirmed=confirmed,
+            )
+        )
+    found.sort(key=lambda d: d.idea)
+    return Result(themes, found, params)
+
+
+def keywords_of(title: str | None, body: str, count: int = Params.keywords) -> tuple[str, ...]:
+    """Keywords of one idea on its own (a theme of one made between computations)."""
+    corpus = _Corpus([Idea(0, 0, title, body, datetime.min)])
+    return _keywords([[0]], corpus, count)[0]
+
+
+def label_of(title: str | None, body: str) -> str:
+    return _label((), Idea(0, 0, title, body, datetime.min))
+
+
+class Placer:
+    """Places new ideas between computations: into the theme whose members are, on average,
+    most like the idea (the same test average linkage applies), or into none.
+
+    ``members`` are (theme id, title, body) of the ideas already in themes of one topic.
+    """
+
+    def __init__(self, members: Sequence[tuple[int, str | None, str]], params: Params):
+        self.params = params
+        counts = [text.term_counts(title, body) for _t, title, body in members]
+        self.weights = text.corpus_weights(counts)
+        self.themes = sorted({t for t, _title, _body in members})
+        self.position = {t: n for n, t in enumerate(self.themes)}
+        self.sizes = np.zeros(len(self.themes))
+        self.sums = sp.lil_matrix((len(self.themes), text.DIMENSIONS))
+        if members:
+            vectors = text.vectors(counts, self.weights)
+            rows = [self.position[t] for t, _title, _body in members]
+            assign = sp.csr_matrix(
+                (np.ones(len(rows)), (rows, np.arange(len(rows)))),
+                shape=(len(self.themes), len(rows)),
+            )
+            self.sums = (assign @ vectors).tolil()
+            self.sizes = np.bincount(rows, minlength=len(self.themes)).astype(float)
+
+    def _vector(self, title: str | None, body: str) -> sp.csr_matrix:
+        return text.vectors([text.term_counts(title, body)], self.weights)
+
+    def nearest(self, title: str | None, body: str) -> int | None:
+        if not self.themes:
+            return None
+        scores = (self.sums @ self._vector(title, body).T).toarray().ravel() / self.sizes
+        best = int(np.argmax(scores))
+        if scores[best] < self.params.theme_similarity:
+            return None
+        return self.themes[best]
+
+    def add(self, theme_id: int, title: str | None, body: str) -> None:
+        if theme_id not in self.position:
+            self.position[theme_id] = len(self.themes)
+            self.themes.append(theme_id)
+            self.sizes = np.append(self.sizes, 0.0)
+            self.sums.resize((len(self.themes), text.DIMENSIONS))
+        n = self.position[theme_id]
+        self.sums[n] = self.sums[n] + self._vector(title, body)
+        self.sizes[n] += 1

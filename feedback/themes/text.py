@@ -1,0 +1,215 @@
+"""Ideas as vectors: normalised words, stems, word pairs and character n-grams, TF-IDF.
+
+The same text always gives the same features, on every machine: features are hashed with
+CRC-32 (not Python's salted ``hash``), and nothing depends on the order ideas arrived in.
+"""
+
+import math
+import re
+import unicodedata
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import scipy.sparse as sp
+import snowballstemmer
+
+DIMENSIONS = 1 << 22
+
+# How much each kind of feature counts. A title says what the idea is about in few words.
+TITLE_WEIGHT = 2.0
+PAIR_WEIGHT = 0.0
+CHAR_WEIGHT = 0.15
+CHAR_SIZES = (3, 4, 5)
+# Longer "words" are keyboard noise, hashes or tokens: they say nothing about the idea.
+LONGEST_WORD = 30
+
+_LINKS = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+# Joined words: "Wi-Fi" and "wi fi" are "wifi", "Q&A" is "qa", "e-mail" is "email".
+_JOINED = re.compile(r"(?<=[^\W\d_])[-&.'’](?=[^\W\d_])")
+_WORD = re.compile(r"[^\W_]+")
+
+# English function words and the words every idea for a conference uses.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each etc even
+    ever every few for from further get gets getting go going got had has have having he her
+    here hers herself him himself his how i if in into is it its itself just let lets like
+    make made many may me might more most much must my myself need needs no nor not now of
+    off on once one only or other others our ours ourselves out over own please pls plz
+    really same she should so some something such than thank thanks that the their theirs
+    them themselves then there these they thing things think this those though through to
+    too under until up upon us use used very via want wants was way we well were what when
+    where which while who whom why will with would yes yet you your yours yourself
+    im ive id dont doesnt didnt cant wont isnt arent wasnt youre theyre thats theres lot lots
+    maybe perhaps great good nice idea ideas suggest suggestion would love year years next
+    within without better best keep give fine day days time times instead else still
+    always often sometimes usually actually probably definitely especially already
+    conference event himss attendee attendees people folks everyone anyone someone
+    """.split()
+)
+
+_stemmer = snowballstemmer.stemmer("english")
+
+# Words that name one thing at a conference, so ideas that say it differently meet ("power
+# outlets" and "somewhere to charge my laptop"). General conference vocabulary, each word in
+# one group; a shared group counts as a shared word, and shows as such in "why".
+CONCEPTS = {
+    "power": "power outlet outlets plug plugs socket sockets charge charging charger chargers "
+    "battery batteries extension cord cords",
+    "network": "wifi wireless internet bandwidth connection connectivity hotspot signal network "
+    "ethernet",
+    "slides": "slide slides deck decks presentation presentations ppt pdf handout handouts",
+    "recording": "record recorded recording recordings video videos livestream stream streaming "
+    "webcast replay youtube",
+    "duration": "minute minutes long longer length short shorter duration overrun hour hours",
+    "questions": "question questions qa ask asking",
+    "food": "food lunch lunches vegetarian vegan gluten halal kosher meal meals snack snacks "
+    "dietary diet allergy allergies menu",
+    "drinks": "coffee espresso tea caffeine barista water",
+    "price": "price prices cost costs expensive fee fees registration ticket tickets discount "
+    "cheap afford affordable pricing",
+    "access": "accessible accessibility wheelchair ramp ramps caption captions captioning deaf "
+    "blind interpreter mobility disability disabled",
+    "quiet": "quiet calm noise noisy sensory rest overwhelmed",
+    "children": "child children kid kids childcare creche parent parents babysitting",
+    "transport": "shuttle shuttles bus buses taxi transport transportation parking ride",
+    "agenda": "app schedule agenda calendar programme program timetable",
+    "hashtag": "hashtag hashtags tag tags",
+    "platforms": "twitter mastodon bluesky linkedin threads fediverse tweet tweets",
+    "photos": "photo photos camera cameras picture pictures photograph photography selfie",
+    "badge": "badge badges lanyard lanyards nametag",
+    "meetup": "tweetup tweetups meetup meetups drinks reception party gathering mixer",
+    "newcomer": "newcomer newcomers newbie newbies buddy buddies mentor mentors firsttimer",
+    "press": "press media journalist journalists credential credentials pass passes",
+    "vendor": "vendor vendors exhibitor exhibitors sales pitch pitches sponsor sponsors "
+    "marketing commercial",
+    "diversity": "diversity diverse women female minority minorities inclusion inclusive manel",
+    "patients": "patient patients caregiver caregivers",
+    "failure": "fail failed failure failures mistake mistakes lesson lessons postmortem",
+}
+CONCEPT_WEIGHT = 4.0
+_CONCEPT_OF = {
+    _stemmer.stemWord(word): concept
+    for concept, listed in CONCEPTS.items()
+    for word in listed.split()
+}
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The word's stem: "outlets" and "outlet" are one feature."""
+    return _stemmer.stemWord(word)
+
+
+def normalise(text: str) -> str:
+    """NFKC, case folded, links and email addresses removed, joined words joined."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _LINKS.sub(" ", text)
+    return _JOINED.sub("", text)
+
+
+def tokens(text: str) -> list[str | None]:
+    """The words of a text, normalised, in order; None where a stop word or a number was, so
+    that word pairs never span one."""
+    return [
+        None if len(w) < 2 or len(w) > LONGEST_WORD or w in STOP_WORDS or w.isdigit() else w
+        for w in _WORD.findall(normalise(text))
+    ]
+
+
+def words(text: str) -> list[str]:
+    """The content words of a text, normalised, in order (stop words and digits dropped)."""
+    return [w for w in tokens(text) if w is not None]
+
+
+def _feature(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8")) % DIMENSIONS
+
+
+@lru_cache(maxsize=200_000)
+def _word_features(word: str) -> tuple[int, tuple[int, ...]]:
+    """A word's stem feature and its character n-gram features (for typos and compounds)."""
+    padded = f"<{word}>"
+    grams = {padded[i : i + n] for n in CHAR_SIZES for i in range(len(padded) - n + 1)}
+    return _feature("w:" + stem(word)), tuple(sorted(_feature("c:" + g) for g in grams))
+
+
+def concept(word: str) -> str | None:
+    """The conference concept a word names, if any."""
+    return _CONCEPT_OF.get(stem(word))
+
+
+def term_counts(title: str | None, body: str) -> Counter[int]:
+    """Weighted feature counts of one idea: stems, stem pairs and character n-grams."""
+    counts: Counter[int] = Counter()
+    for text, weight in ((title or "", TITLE_WEIGHT), (body, 1.0)):
+        previous = None
+        for word in tokens(text):
+            if word is None:
+                previous = None
+                continue
+            stem_feature, grams = _word_features(word)
+            counts[stem_feature] += weight
+            named = concept(word)
+            if named is not None:
+                counts[_feature("k:" + named)] += weight * CONCEPT_WEIGHT
+            for gram in grams:
+                counts[gram] += weight * CHAR_WEIGHT
+            current = stem(word)
+            if previous is not None and previous != current:
+                counts[_feature(f"p:{previous} {current}")] += weight * PAIR_WEIGHT
+            previous = current
+    return counts
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Document frequencies of a corpus: what TF-IDF needs to weigh a new text the same way."""
+
+    documents: int
+    frequency: dict[int, int]
+
+    def idf(self, feature: int) -> float:
+        return math.log((1 + self.documents) / (1 + self.frequency.get(feature, 0))) + 0.2
+
+
+def corpus_weights(counts: Iterable[Counter[int]]) -> Weights:
+    frequency: Counter[int] = Counter()
+    n = 0
+    for c in counts:
+        frequency.update(c.keys())
+        n += 1
+    return Weights(n, dict(frequency))
+
+
+def vectors(counts: Sequence[Counter[int]], weights: Weights) -> sp.csr_matrix:
+    """Rows of L2-normalised TF-IDF (sublinear term frequency), one per idea."""
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for c in counts:
+        keys = sorted(c)
+        values = [(1.0 + math.log1p(c[k])) * weights.idf(k) for k in keys]
+        norm = math.sqrt(sum(v * v for v in values)) or 1.0
+        indices.extend(keys)
+        data.extend(v / norm for v in values)
+        indptr.append(len(indices))
+    return sp.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+        shape=(len(counts), DIMENSIONS),
+    )
+
+
+def shared_words(a: str, b: str, limit: int = 6) -> list[str]:
+    """Content words two texts share, in the order they appear in the first (for "why")."""
+    stems_b = {stem(w) for w in words(b)}
+    seen: list[str] = []
+    for w in words(a):
+        if stem(w) in stems_b and w not in seen:
+            seen.append(w)
+    return seen[:limit]
