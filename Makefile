@@ -36,6 +36,7 @@ format: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/front_page.py
+	$(BIN)/python bench/themes.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

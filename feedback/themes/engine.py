@@ -126,7 +126,7 @@ class _Corpus:
         if len(rows) < 2:
             return graph
         block = self.matrix[list(rows)]
-        chunk = 512
+        chunk = 256
         for start in range(0, len(rows), chunk):
             sims = (block[start : start + chunk] @ block.T).toarray()
             for offset, row in enumerate(sims):
@@ -532,17 +532,16 @@ class Placer:
         self.weights = text.corpus_weights(counts)
         self.themes = sorted({t for t, _title, _body in members})
         self.position = {t: n for n, t in enumerate(self.themes)}
-        self.sizes = np.zeros(len(self.themes))
-        self.sums = sp.lil_matrix((len(self.themes), text.DIMENSIONS))
-        if members:
-            vectors = text.vectors(counts, self.weights)
-            rows = [self.position[t] for t, _title, _body in members]
-            assign = sp.csr_matrix(
-                (np.ones(len(rows)), (rows, np.arange(len(rows)))),
-                shape=(len(self.themes), len(rows)),
-            )
-            self.sums = (assign @ vectors).tolil()
-            self.sizes = np.bincount(rows, minlength=len(self.themes)).astype(float)
+        rows = [self.position[t] for t, _title, _body in members]
+        assign = sp.csr_matrix(
+            (np.ones(len(rows)), (np.arange(len(rows)), rows)),
+            shape=(len(rows), len(self.themes)),
+        )
+        # Feature x theme sums of the members' vectors: a new idea's few features read only
+        # their own rows.
+        self.by_feature = (text.vectors(counts, self.weights).T @ assign).tocsr()
+        self.sizes = np.bincount(rows, minlength=len(self.themes)).astype(float)
+        self.pending: list[tuple[int, sp.csr_matrix]] = []  # added since, folded in later
 
     def _vector(self, title: str | None, body: str) -> sp.csr_matrix:
         return text.vectors([text.term_counts(title, body)], self.weights)
@@ -550,7 +549,13 @@ class Placer:
     def nearest(self, title: str | None, body: str) -> int | None:
         if not self.themes:
             return None
-        scores = (self.sums @ self._vector(title, body).T).toarray().ravel() / self.sizes
+        vector = self._vector(title, body)
+        scores = np.zeros(len(self.themes))
+        known = self.by_feature.shape[1]
+        scores[:known] = (vector @ self.by_feature).toarray().ravel()
+        for n, added in self.pending:
+            scores[n] += added.multiply(vector).sum()
+        scores /= np.maximum(self.sizes, 1.0)
         best = int(np.argmax(scores))
         if scores[best] < self.params.theme_similarity:
             return None
@@ -561,7 +566,20 @@ class Placer:
             self.position[theme_id] = len(self.themes)
             self.themes.append(theme_id)
             self.sizes = np.append(self.sizes, 0.0)
-            self.sums.resize((len(self.themes), text.DIMENSIONS))
         n = self.position[theme_id]
-        self.sums[n] = self.sums[n] + self._vector(title, body)
+        self.pending.append((n, self._vector(title, body)))
         self.sizes[n] += 1
+        if len(self.pending) >= 256:
+            self._fold()
+
+    def _fold(self) -> None:
+        rows = [n for n, _v in self.pending]
+        stacked = sp.vstack([v for _n, v in self.pending]).T.tocsr()
+        assign = sp.csr_matrix(
+            (np.ones(len(rows)), (np.arange(len(rows)), rows)),
+            shape=(len(rows), len(self.themes)),
+        )
+        grown = self.by_feature.copy()
+        grown.resize((text.DIMENSIONS, len(self.themes)))
+        self.by_feature = (grown + stacked @ assign).tocsr()
+        self.pending = []

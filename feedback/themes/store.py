@@ -204,13 +204,7 @@ def place_new(session: Session, params: engine.Params = engine.DEFAULTS) -> int:
         return 0
     placed = 0
     for topic_id, group in _by_topic(waiting).items():
-        members = session.execute(
-            sa.select(ThemeMember.theme_id, Submission.title, Submission.body)
-            .join(Submission, Submission.id == ThemeMember.submission_id)
-            .join(Theme, Theme.id == ThemeMember.theme_id)
-            .where(Submission.topic_id == topic_id, _in_themes(), sa.not_(Theme.closed))
-        ).all()
-        model = engine.Placer([(m.theme_id, m.title, m.body) for m in members], params)
+        model = _placer(session, topic_id, params)
         for row in group:
             theme_id = model.nearest(row.title, row.body)
             if theme_id is None:
@@ -225,7 +219,57 @@ def place_new(session: Session, params: engine.Params = engine.DEFAULTS) -> int:
             session.add(ThemeMember(submission_id=row.id, theme_id=theme_id))
             model.add(theme_id, row.title, row.body)
             placed += 1
+        session.flush()
+        _placers[_placer_key(session, topic_id)] = (_topic_state(session, topic_id), model)
     return placed
+
+
+# Placers kept between calls, per database and topic, while the topic's themes stay as they
+# were: building one reads every member's text, placing with it takes milliseconds.
+_placers: dict[tuple[str, int], tuple[tuple, engine.Placer]] = {}
+
+
+def _open_members(topic_id: int) -> sa.Select:
+    return (
+        sa.select(ThemeMember.theme_id, ThemeMember.submission_id)
+        .join(Submission, Submission.id == ThemeMember.submission_id)
+        .join(Theme, Theme.id == ThemeMember.theme_id)
+        .where(Submission.topic_id == topic_id, _in_themes(), sa.not_(Theme.closed))
+    )
+
+
+def _placer_key(session: Session, topic_id: int) -> tuple[str, int]:
+    return (str(session.get_bind().url), topic_id)
+
+
+def _topic_state(session: Session, topic_id: int) -> tuple:
+    """What a placer depends on: the last computation, and which idea is in which theme."""
+    members = _open_members(topic_id).subquery()
+    counts = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(members.c.theme_id), 0),
+            sa.func.coalesce(sa.func.sum(members.c.submission_id * members.c.theme_id), 0),
+        ).select_from(members)
+    ).one()
+    newest = session.scalar(
+        sa.select(sa.func.max(Theme.created_at)).where(Theme.topic_id == topic_id)
+    )
+    return (session.scalar(sa.select(sa.func.max(ThemeRun.id))), newest, *counts)
+
+
+def _placer(session: Session, topic_id: int, params: engine.Params) -> engine.Placer:
+    kept = _placers.get(_placer_key(session, topic_id))
+    state = _topic_state(session, topic_id)
+    if kept is not None and kept[0] == state and kept[1].params == params:
+        return kept[1]
+    members = _open_members(topic_id).subquery()
+    rows = session.execute(
+        sa.select(members.c.theme_id, Submission.title, Submission.body).join(
+            Submission, Submission.id == members.c.submission_id
+        )
+    ).all()
+    return engine.Placer([(r.theme_id, r.title, r.body) for r in rows], params)
 
 
 def _by_topic(rows: Iterable) -> dict[int, list]:

@@ -4,14 +4,14 @@ The same text always gives the same features, on every machine: features are has
 CRC-32 (not Python's salted ``hash``), and nothing depends on the order ideas arrived in.
 """
 
-import math
 import re
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -113,13 +113,14 @@ def normalise(text: str) -> str:
     return _JOINED.sub("", text)
 
 
-def tokens(text: str) -> list[str | None]:
+@lru_cache(maxsize=50_000)
+def tokens(text: str) -> tuple[str | None, ...]:
     """The words of a text, normalised, in order; None where a stop word or a number was, so
     that word pairs never span one."""
-    return [
+    return tuple(
         None if len(w) < 2 or len(w) > LONGEST_WORD or w in STOP_WORDS or w.isdigit() else w
         for w in _WORD.findall(normalise(text))
-    ]
+    )
 
 
 def words(text: str) -> list[str]:
@@ -167,42 +168,50 @@ def term_counts(title: str | None, body: str) -> Counter[int]:
     return counts
 
 
+IDF_FLOOR = 0.2  # a feature every idea has still counts a little (tiny corpora)
+
+
 @dataclass(frozen=True)
 class Weights:
     """Document frequencies of a corpus: what TF-IDF needs to weigh a new text the same way."""
 
     documents: int
-    frequency: dict[int, int]
+    features: np.ndarray  # sorted feature ids
+    frequency: np.ndarray  # how many ideas have each of them
 
-    def idf(self, feature: int) -> float:
-        return math.log((1 + self.documents) / (1 + self.frequency.get(feature, 0))) + 0.2
+    def idf(self, features: np.ndarray) -> np.ndarray:
+        frequency = np.zeros(len(features))
+        if len(self.features):
+            at = np.minimum(np.searchsorted(self.features, features), len(self.features) - 1)
+            known = self.features[at] == features
+            frequency[known] = self.frequency[at[known]]
+        return np.log((1 + self.documents) / (1 + frequency)) + IDF_FLOOR
 
 
-def corpus_weights(counts: Iterable[Counter[int]]) -> Weights:
-    frequency: Counter[int] = Counter()
-    n = 0
-    for c in counts:
-        frequency.update(c.keys())
-        n += 1
-    return Weights(n, dict(frequency))
+def _flat(counts: Sequence[Counter[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, feature, count) arrays of a list of feature counts."""
+    sizes = np.fromiter((len(c) for c in counts), dtype=np.int64, count=len(counts))
+    total = int(sizes.sum())
+    features = np.fromiter(chain.from_iterable(counts), dtype=np.int64, count=total)
+    values = np.fromiter(
+        chain.from_iterable(c.values() for c in counts), dtype=np.float64, count=total
+    )
+    return np.repeat(np.arange(len(counts)), sizes), features, values
+
+
+def corpus_weights(counts: Sequence[Counter[int]]) -> Weights:
+    _rows, features, _values = _flat(counts)
+    unique, frequency = np.unique(features, return_counts=True)
+    return Weights(len(counts), unique, frequency)
 
 
 def vectors(counts: Sequence[Counter[int]], weights: Weights) -> sp.csr_matrix:
     """Rows of L2-normalised TF-IDF (sublinear term frequency), one per idea."""
-    indptr = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for c in counts:
-        keys = sorted(c)
-        values = [(1.0 + math.log1p(c[k])) * weights.idf(k) for k in keys]
-        norm = math.sqrt(sum(v * v for v in values)) or 1.0
-        indices.extend(keys)
-        data.extend(v / norm for v in values)
-        indptr.append(len(indices))
-    return sp.csr_matrix(
-        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
-        shape=(len(counts), DIMENSIONS),
-    )
+    rows, features, values = _flat(counts)
+    data = (1.0 + np.log1p(values)) * weights.idf(features)
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(counts)))
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix((data / norms[rows], (rows, features)), shape=(len(counts), DIMENSIONS))
 
 
 def shared_words(a: str, b: str, limit: int = 6) -> list[str]:
