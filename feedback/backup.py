@@ -22,6 +22,7 @@ column order; times are ISO 8601 in UTC with a "Z", enums their stored value.
 
 import functools
 import json
+import math
 import os
 import re
 import sys
@@ -137,6 +138,12 @@ def _load_int(bits: int) -> Callable[[Any], int]:
     return load
 
 
+def _load_float(value: Any) -> float:
+    if type(value) not in (int, float) or not math.isfinite(value):
+        raise _Invalid("must be a finite number")
+    return float(value)
+
+
 def _load_text(length: int | None) -> Callable[[Any], str]:
     def load(value: Any) -> str:
         if type(value) is not str:
@@ -178,6 +185,8 @@ def _codec(table: sa.Table, column: sa.Column) -> _Codec:
     if isinstance(kind, sa.Integer):
         # Checked on every database alike, so what SQLite holds also fits PostgreSQL.
         return _Codec(None, _load_int(64 if isinstance(kind, sa.BigInteger) else 32))
+    if isinstance(kind, sa.Float):
+        return _Codec(None, _load_float)
     if isinstance(kind, sa.DateTime) and kind.timezone:
         return _Codec(_dump_utc, _load_datetime)
     if isinstance(kind, sa.String):
@@ -540,6 +549,10 @@ def _load_table(
     name = codec.table.name
     batch: list[tuple[str, dict[str, Any]]] = []
     previous: tuple | None = None
+    # A row may point to a later row of its own table (a theme merged into a newer one): such
+    # columns are written empty first and filled once the whole table is in.
+    own = [fk.parent.key for fk in codec.table.foreign_keys if fk.column.table is codec.table]
+    later: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     for number, (line_no, raw) in enumerate(rows, 1):
         where = f"line {line_no} (table {name}, row {number})"
         values = codec.load(raw, where)
@@ -551,6 +564,10 @@ def _load_table(
                 raise BackupError(f"{where}: {shown} appears twice")
             raise BackupError(f"{where}: {shown} comes after a higher one; ids must increase")
         previous = key
+        pointing = {column: values[column] for column in own if values[column] is not None}
+        if pointing:
+            later.append((where, dict(zip(codec.primary_key, key, strict=True)), pointing))
+            values = {**values, **dict.fromkeys(pointing)}
         batch.append((where, values))
         if len(batch) == BATCH_ROWS:
             _insert(connection, codec.table, batch)
@@ -561,6 +578,16 @@ def _load_table(
         _insert(connection, codec.table, batch)
         if progress:
             progress(len(batch))
+    for where, key, pointing in later:
+        match = [codec.table.c[column] == value for column, value in key.items()]
+        try:
+            with connection.begin_nested():
+                connection.execute(sa.update(codec.table).where(*match).values(pointing))
+        except sa.exc.DBAPIError as exc:
+            values = {**key, **pointing}
+            raise BackupError(
+                f"{where}: {_refusal(connection, codec.table, values, exc)}"
+            ) from exc
 
 
 def _insert(connection: Connection, table: sa.Table, batch: list[tuple[str, dict]]) -> None:

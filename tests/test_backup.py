@@ -61,13 +61,15 @@ def _synthetic_row(conn: sa.Connection, table: sa.Table, n: int) -> dict:
     """Row 1 leaves every optional column empty; row 2 fills them all."""
     values = {}
     for column in table.columns:
-        if column.primary_key:
+        if column.primary_key and not column.foreign_keys:
             continue
         if n == 1 and column.nullable:
             values[column.key] = None
         elif column.foreign_keys:
+            # Row 1 refers to the first parent, row 2 to the last (unique pairs stay unique).
             target = next(iter(column.foreign_keys)).column
-            values[column.key] = conn.scalar(sa.select(sa.func.min(target)))
+            first_or_last = sa.func.min if n == 1 else sa.func.max
+            values[column.key] = conn.scalar(sa.select(first_or_last(target)))
         else:
             values[column.key] = _sample(table, column, n)
     return values

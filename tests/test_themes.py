@@ -331,3 +331,20 @@ def test_every_owner_decision_holds_through_new_ideas_and_recomputations(app, st
             _run(session, step, topics, expected)
             expected.check(session)
             session.commit()
+
+
+def test_a_backup_keeps_themes_and_decisions_even_a_merge_into_a_newer_theme(
+    app, runner, ideas, tmp_path
+):
+    runner.invoke(args=["themes", "rebuild"])
+    theme_of = _theme_of(app)
+    older, newer = sorted({theme_of[ideas["wifi"][0]], theme_of[ideas["slides"][0]]})
+    assert runner.invoke(args=["themes", "merge", str(newer), str(older)]).exit_code == 0
+    before = _list(runner)
+    path = tmp_path / "backup.json"
+    assert runner.invoke(args=["export-all", str(path)]).exit_code == 0
+    result = runner.invoke(args=["import-all", str(path), "--replace"])
+    assert result.exit_code == 0, result.output
+    assert _list(runner) == before
+    with app.app_context():
+        assert get_session().get(Theme, older).merged_into_id == newer
