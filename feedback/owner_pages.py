@@ -337,9 +337,7 @@ def dashboard():
         topics=stats.by_topic(db),
         chart=stats.chart(stats.per_day(db)),
         last_digest=contents.last_digest(db),
-        waiting=contents.header(
-            db, contents.Options(), current_app.config["CONFERENCE_NAME"]
-        ).total,
+        waiting=contents.waiting(db, contents.Options()),
         ago=stats.ago,
     )
 

@@ -845,7 +845,9 @@ def test_the_check_is_made_on_what_is_recorded(app, make_submission, monkeypatch
     original = contents.new_entries
     # As if the private note had arrived after the fingerprint was checked.
     monkeypatch.setattr(
-        contents, "new_entries", lambda session, _options: original(session, contents.Options())
+        contents,
+        "new_entries",
+        lambda session, _options, _arranged: original(session, contents.Options()),
     )
     with app.app_context():
         session = get_session()

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from markdown_it import MarkdownIt
 
 from feedback.db import utcnow
 from feedback.digest import formats
-from feedback.digest.contents import Entry, Header, Options
+from feedback.digest.contents import Entry, Header, Options, ThemeCount
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "digest.schema.json").read_text())
 
@@ -102,6 +103,9 @@ def test_csv_parses_back_with_formula_cells_neutralised():
     for row in rows:
         for value in row.values():
             assert not value or value[0] not in "=+-@\t\r"
+    # The theme columns come last, empty for entries without themes.
+    assert list(rows[0])[-3:] == ["theme_id", "theme_label", "duplicate_of"]
+    assert {(r["theme_id"], r["theme_label"], r["duplicate_of"]) for r in rows} == {("", "", "")}
 
 
 @pytest.mark.parametrize(
@@ -112,9 +116,12 @@ def test_csv_cell_neutralises_every_formula_start(value):
 
 
 def test_json_matches_its_schema_and_the_source():
+    # Entries without themes, as a digest recorded before themes holds them.
     document = json.loads(_text("json"))
     jsonschema.validate(document, SCHEMA)
-    assert document["version"] == 1
+    assert document["version"] == 2
+    assert document["themes"] == []
+    assert {(item["theme"], item["duplicate_of"]) for item in document["items"]} == {(None, None)}
     assert document["counts"]["per_topic"] == [
         {"topic": "Sessions and speakers", "count": 2},
         {"topic": "Other", "count": 1},
@@ -130,6 +137,7 @@ def test_empty_json_digest_is_valid():
     document = json.loads(out.getvalue())
     jsonschema.validate(document, SCHEMA)
     assert document["items"] == []
+    assert document["themes"] == []
 
 
 def test_html_escapes_hostile_text():
@@ -204,3 +212,89 @@ def test_eml_is_a_complete_multipart_message():
     assert "Zoë Ünïcode (Café Clinic)" in plain
     assert "Zoë Ünïcode (Café Clinic)" in html
     assert "<script>" not in html
+
+
+def _themed() -> tuple[Header, list[Entry]]:
+    """The same entries in two themes, the second idea folded into the first as its repeat."""
+    first, second, third = _entries()
+    themes = [
+        ThemeCount(7, "Sessions and speakers", "Slides, <b>speakers</b>", ("slides",), 1, 1),
+        ThemeCount(9, "Other", "Sums", ("sum", "=cmd"), 1, 0),
+    ]
+    entries = [
+        replace(first, theme=7),
+        replace(second, theme=7, duplicate_of=1),
+        replace(third, theme=9),
+    ]
+    return _head(themes=themes), entries
+
+
+@pytest.mark.parametrize("fmt", ["md", "txt", "html"])
+def test_themes_and_folded_repeats_in_the_formats_people_read(fmt):
+    head, entries = _themed()
+    out = io.StringIO()
+    formats.write(fmt, out, head, entries)
+    text = out.getvalue()
+    if fmt == "md":
+        text = MarkdownIt("commonmark").render(text)
+        assert text.count("<h3>") == 2 and text.count("<h4>") == 2
+        assert "<b>" not in text and "&lt;b&gt;speakers&lt;/b&gt;" in text
+    if fmt == "html":
+        assert re.findall(r"<h3[^>]*>([^<]+)<", text) == [
+            "Slides, &lt;b&gt;speakers&lt;/b&gt;",
+            "Sums",
+        ]
+        assert len(re.findall(r"<h4[^>]*>", text)) == 2
+    words = " ".join(text.split())
+    assert "What readers asked for most" in words
+    assert "2 ideas: 1 public, 1 private" in words
+    assert "Also sent by 1 reader" in words
+    # The repeat's credit and text come under the idea it repeats, before the next theme.
+    repeat = words.index("Also sent by")
+    assert (
+        words.index("Slides") < repeat < words.index("not a heading") < words.index("Sums", repeat)
+    )
+
+
+def test_themes_in_csv_and_json():
+    head, entries = _themed()
+    out = io.StringIO()
+    formats.write_csv(out, head, entries)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue()[1:])))
+    assert list(rows[0])[: len(formats.CSV_COLUMNS) - 3] == list(formats.CSV_COLUMNS[:-3])
+    assert [(r["theme_id"], r["theme_label"], r["duplicate_of"]) for r in rows] == [
+        ("7", "Slides, <b>speakers</b>", ""),
+        ("7", "Slides, <b>speakers</b>", "1"),
+        ("9", "Sums", ""),
+    ]
+    out = io.StringIO()
+    formats.write_json(out, head, entries, Options())
+    document = json.loads(out.getvalue())
+    jsonschema.validate(document, SCHEMA)
+    assert document["themes"] == [
+        {
+            "id": 7,
+            "topic": "Sessions and speakers",
+            "label": "Slides, <b>speakers</b>",
+            "keywords": ["slides"],
+            "count": 2,
+            "public": 1,
+            "private": 1,
+            "ideas": [1, 2],
+        },
+        {
+            "id": 9,
+            "topic": "Other",
+            "label": "Sums",
+            "keywords": ["sum", "=cmd"],
+            "count": 1,
+            "public": 1,
+            "private": 0,
+            "ideas": [3],
+        },
+    ]
+    assert [(i["theme"], i["duplicate_of"]) for i in document["items"]] == [
+        (7, None),
+        (7, 1),
+        (9, None),
+    ]

@@ -1,12 +1,20 @@
 """The digest for the organisers: what goes in, in which order, and the ledger of what went.
 
-A digest is a header (period, counts) and entries grouped by topic. It is built either from
-the live submissions (a new digest) or from the snapshots of a sent one (a re-download), and
-the formats turn either into every format the same way.
+A digest is a header (period, counts, the themes it holds) and entries grouped by topic and,
+within a topic, by theme, largest first. It is built either from the live submissions (a new
+digest) or from the snapshots of a sent one (a re-download), and the formats turn either into
+every format the same way.
+
+A confirmed near-duplicate whose original is in the same digest, in the same topic, is folded
+into it: it comes right after the idea it repeats, shown there with its own credit and its
+whole text (its extra words are kept because nothing of it is dropped), and counts in that
+idea's theme. Its ``duplicate_of`` names the idea it is shown under. Otherwise (a suggestion
+the owner has not confirmed, an original sent before or in another topic) it stands alone.
 """
 
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -20,16 +28,22 @@ from feedback.models import (
     Credit,
     Digest,
     DigestItem,
+    DuplicatePair,
+    DuplicateState,
     Status,
     Submission,
+    Theme,
+    ThemeMember,
     Topic,
     Visibility,
 )
+from feedback.themes import store
 
 ANONYMOUS = "A reader"
 # A digest whose email is on its way: it holds its items, but is not confirmed as sent.
 SENDING = "sending"
 CHUNK = 500  # rows fetched, written or inserted at a time: memory stays flat
+MOST_ASKED = 10  # themes in the digest's first section
 
 
 class DigestError(RuntimeError):
@@ -92,6 +106,25 @@ class Entry:
     email: str | None = None
     note: str | None = None
     updated_since: str | None = None  # ISO date of the digest this was sent in before
+    # Older snapshots have neither: they show as one theme-less group per topic.
+    theme: int | None = None  # the theme it is shown in
+    duplicate_of: int | None = None  # the idea in this digest it repeats, shown under it
+
+
+@dataclass(frozen=True)
+class ThemeCount:
+    """A theme as one digest holds it: counted over its ideas, labelled as when it was made."""
+
+    id: int
+    topic: str
+    label: str
+    keywords: tuple[str, ...]
+    public: int
+    private: int
+
+    @property
+    def count(self) -> int:
+        return self.public + self.private
 
 
 @dataclass(frozen=True)
@@ -106,6 +139,8 @@ class Header:
     private: int
     per_topic: list[tuple[str, int]] = field(default_factory=list)
     generated: str = ""
+    # In reading order: topic by topic, each topic's largest first. Empty before themes.
+    themes: list[ThemeCount] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -114,7 +149,15 @@ class Header:
     def from_json(cls, text: str) -> "Header":
         data = json.loads(text)
         data["per_topic"] = [tuple(pair) for pair in data["per_topic"]]
+        data["themes"] = [
+            ThemeCount(**{**theme, "keywords": tuple(theme["keywords"])})
+            for theme in data.get("themes", [])
+        ]
         return cls(**data)
+
+    def most_asked(self) -> list[ThemeCount]:
+        """The largest themes across topics, largest first; equal ones in reading order."""
+        return sorted(self.themes, key=lambda theme: -theme.count)[:MOST_ASKED]
 
 
 def _already_sent():
@@ -126,7 +169,8 @@ def _already_sent():
 
 
 def selection(options: Options) -> sa.Select:
-    """The submissions a new digest holds, in digest order (topics as configured)."""
+    """The submissions a new digest holds, in the order themes then group (``arrange``):
+    topics as configured, starred first, then oldest."""
     shown = (Submission.visibility == Visibility.PUBLIC) & (Submission.status == Status.APPROVED)
     if options.include_private:
         shown = shown | (
@@ -152,13 +196,138 @@ def selection(options: Options) -> sa.Select:
     )
 
 
-def header(session: Session, options: Options, conference: str) -> Header:
-    """Counts and period of the next digest, computed in the database."""
-    return _header_of(session, selection(options).order_by(None).subquery(), options, conference)
+@dataclass(frozen=True)
+class Arrangement:
+    """The reading order of a new digest: each idea's theme, and the repeats folded into the
+    idea they repeat (the digest's themes counted over exactly these ideas)."""
+
+    order: list[int]
+    theme_of: dict[int, int | None]
+    duplicate_of: dict[int, int]
+    themes: list[ThemeCount]
 
 
-def _header_of(session: Session, inner, options: Options, conference: str) -> Header:
-    """The header of the ideas in ``inner``: one rule for a preview and a recorded digest."""
+def arrange(session: Session, options: Options) -> Arrangement:
+    """Place the new ideas in themes, then order the next digest: topics as configured; in a
+    topic its themes largest first (equal ones as their first ideas come); in a theme its
+    ideas starred first, then oldest, each followed by the confirmed repeats folded into it.
+    """
+    store.place_new(session)
+    placed = selection(options).outerjoin(ThemeMember, ThemeMember.submission_id == Submission.id)
+    rows = session.execute(
+        placed.with_only_columns(
+            Submission.id, Submission.topic_id, Submission.visibility, ThemeMember.theme_id
+        )
+    ).all()
+    themes = {
+        row.id: row
+        for row in session.execute(
+            sa.select(Theme.id, Theme.topic_id, Theme.label, Theme.keywords).where(
+                Theme.id.in_(placed.with_only_columns(ThemeMember.theme_id).order_by(None))
+            )
+        )
+    }
+    into = _folds(session, rows)
+    repeats: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        if row.id in into:
+            repeats[into[row.id]].append(row.id)
+    # topic -> theme -> ideas, each in the order it first comes (dicts keep it).
+    groups: dict[int, dict[int | None, list[int]]] = {}
+    for row in rows:
+        if row.id in into:
+            continue
+        theme = themes.get(row.theme_id)
+        # A theme of another topic (the idea moved since) is none of this topic's themes.
+        theme_id = theme.id if theme is not None and theme.topic_id == row.topic_id else None
+        groups.setdefault(row.topic_id, {}).setdefault(theme_id, []).extend(
+            [row.id, *repeats.get(row.id, ())]
+        )
+    names = dict(session.execute(sa.select(Topic.id, Topic.name)).all())
+    public = {row.id for row in rows if row.visibility is Visibility.PUBLIC}
+    order: list[int] = []
+    theme_of: dict[int, int | None] = {}
+    counts: list[ThemeCount] = []
+    for topic_id, by_theme in groups.items():
+        # sorted() is stable: equal themes keep the order of their first ideas.
+        for theme_id, ids in sorted(by_theme.items(), key=lambda kv: (kv[0] is None, -len(kv[1]))):
+            order.extend(ids)
+            theme_of.update(dict.fromkeys(ids, theme_id))
+            if theme_id is None:
+                continue
+            shown = sum(1 for item_id in ids if item_id in public)
+            theme = themes[theme_id]
+            counts.append(
+                ThemeCount(
+                    id=theme_id,
+                    topic=names[topic_id],
+                    label=theme.label,
+                    keywords=tuple(k for k in theme.keywords.split("\n") if k),
+                    public=shown,
+                    private=len(ids) - shown,
+                )
+            )
+    return Arrangement(order, theme_of, into, counts)
+
+
+def _folds(session: Session, rows) -> dict[int, int]:
+    """Each confirmed duplicate among these ideas -> the idea it is shown under.
+
+    Originals earlier in the digest are taken first, so a repeat of several goes under the
+    first one, a chain ends at its first idea, and a loop the owner made is never followed.
+    Both must be here and in one topic: folding never moves an idea to another topic.
+    """
+    position = {row.id: n for n, row in enumerate(rows)}
+    topic_of = {row.id: row.topic_id for row in rows}
+    pairs = session.execute(
+        sa.select(DuplicatePair.submission_id, DuplicatePair.duplicate_of_id).where(
+            DuplicatePair.state == DuplicateState.CONFIRMED
+        )
+    ).all()
+    here = sorted(
+        (position[original], position[duplicate], duplicate, original)
+        for duplicate, original in pairs
+        if duplicate in position
+        and original in position
+        and topic_of[duplicate] == topic_of[original]
+    )
+    folded: dict[int, int] = {}
+    for _first, _then, duplicate, original in here:
+        if duplicate not in folded and _root(folded, original) != duplicate:
+            folded[duplicate] = original
+    return {duplicate: _root(folded, duplicate) for duplicate in folded}
+
+
+def _root(folded: dict[int, int], item_id: int) -> int:
+    while item_id in folded:
+        item_id = folded[item_id]
+    return item_id
+
+
+def waiting(session: Session, options: Options) -> int:
+    """How many ideas the next digest would hold (the dashboard's count; nothing arranged)."""
+    inner = selection(options).order_by(None).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(inner))
+
+
+def header(
+    session: Session, options: Options, conference: str, arranged: Arrangement | None = None
+) -> Header:
+    """Counts, period and themes of the next digest (as ``arranged``, or arranged now)."""
+    if arranged is None:
+        arranged = arrange(session, options)
+    inner = selection(options).order_by(None).subquery()
+    return _header_of(session, inner, options, conference, arranged.themes)
+
+
+def _header_of(
+    session: Session, inner, options: Options, conference: str, themes: list[ThemeCount]
+) -> Header:
+    """The header of the ideas in ``inner``: one rule for a preview and a recorded digest.
+
+    Folded repeats count as the ideas they are, and never move out of their topic, so the
+    counts are those of the ideas, however they are shown.
+    """
     rows = session.execute(
         sa.select(Topic.name, inner.c.visibility, sa.func.count())
         .join(inner, inner.c.topic_id == Topic.id)
@@ -187,6 +356,7 @@ def _header_of(session: Session, inner, options: Options, conference: str) -> He
         private=private,
         per_topic=list(per_topic.items()),
         generated=utcnow().date().isoformat(),
+        themes=themes,
     )
 
 
@@ -207,7 +377,13 @@ def credit_of(item: Submission, anonymise: bool) -> str:
     return item.author_name
 
 
-def entry_of(item: Submission, options: Options, updated_since: str | None) -> Entry:
+def entry_of(
+    item: Submission,
+    options: Options,
+    updated_since: str | None,
+    theme: int | None = None,
+    duplicate_of: int | None = None,
+) -> Entry:
     """One submission as this digest shows it."""
     anonymous = options.anonymise or item.credit is Credit.ANONYMOUS
     return Entry(
@@ -224,6 +400,8 @@ def entry_of(item: Submission, options: Options, updated_since: str | None) -> E
         email=item.email if options.include_contact and not anonymous else None,
         note=item.owner_note if options.include_notes else None,
         updated_since=updated_since,
+        theme=theme,
+        duplicate_of=duplicate_of,
     )
 
 
@@ -240,12 +418,16 @@ def _last_sent(session: Session, ids: list[int]) -> dict[int, str]:
     return {item_id: _iso_day(sent) for item_id, sent in rows}
 
 
-def new_entries(session: Session, options: Options) -> Iterator[tuple[Submission, Entry]]:
-    """The entries of a new digest, loaded a chunk at a time.
+def new_entries(
+    session: Session, options: Options, arranged: Arrangement | None = None
+) -> Iterator[tuple[Submission, Entry]]:
+    """The entries of a new digest (as ``arranged``, or arranged now), a chunk at a time.
 
     The ids are fixed first, so recording the digest while reading it cannot shift the list.
     """
-    ids = session.scalars(selection(options).with_only_columns(Submission.id)).all()
+    if arranged is None:
+        arranged = arrange(session, options)
+    ids = arranged.order
     for start in range(0, len(ids), CHUNK):
         chunk_ids = ids[start : start + CHUNK]
         loaded = {
@@ -255,7 +437,16 @@ def new_entries(session: Session, options: Options) -> Iterator[tuple[Submission
         sent = _last_sent(session, chunk_ids)
         for item_id in chunk_ids:
             item = loaded[item_id]
-            yield item, entry_of(item, options, sent.get(item_id))
+            yield (
+                item,
+                entry_of(
+                    item,
+                    options,
+                    sent.get(item_id),
+                    arranged.theme_of.get(item_id),
+                    arranged.duplicate_of.get(item_id),
+                ),
+            )
         # Forget the rows already written, so memory does not grow with the digest.
         for item in loaded.values():
             session.expunge(item)
@@ -276,9 +467,13 @@ def selection_fingerprint(session: Session, options: Options) -> str:
     """A hash of exactly which items (and which versions) a new digest would hold now.
 
     The preview carries it, so sending refuses when something changed since the owner looked.
+    Taken in id order: how themes arrange the items is not what it checks.
     """
     rows = session.execute(
-        selection(options).with_only_columns(Submission.id, Submission.content_hash)
+        selection(options)
+        .with_only_columns(Submission.id, Submission.content_hash)
+        .order_by(None)
+        .order_by(Submission.id)
     ).all()
     fingerprint = _Fingerprint()
     for item_id, content_hash in rows:
@@ -334,12 +529,13 @@ def record(
     session.flush()
     total = 0
     # Checked on what is recorded, not before: an idea arriving meanwhile cannot slip in.
-    fingerprint = _Fingerprint()
+    versions = []
     rows = []
     try:
-        for item, entry in new_entries(session, options):
+        arranged = arrange(session, options)
+        for item, entry in new_entries(session, options, arranged):
             total += 1
-            fingerprint.add(item.id, item.content_hash)
+            versions.append((item.id, item.content_hash))
             rows.append(
                 {
                     "digest_id": digest.id,
@@ -362,6 +558,9 @@ def record(
         ) from None
     if total == 0:
         raise DigestError("There is nothing new for the organisers since the last digest.")
+    fingerprint = _Fingerprint()
+    for item_id, content_hash in sorted(versions):
+        fingerprint.add(item_id, content_hash)
     if expected is not None and fingerprint.hexdigest() != expected:
         raise SelectionChanged()
     digest.item_count = total
@@ -371,7 +570,8 @@ def record(
         .where(DigestItem.digest_id == digest.id)
         .subquery()
     )
-    digest.header_json = _header_of(session, recorded, options, conference).to_json()
+    head = _header_of(session, recorded, options, conference, arranged.themes)
+    digest.header_json = head.to_json()
     return digest
 
 

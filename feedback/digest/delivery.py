@@ -76,8 +76,10 @@ def rendition(
             functools.partial(digest_message, config, session, digest),
         )
     options = options or Options()
-    head = contents.header(session, options, config["CONFERENCE_NAME"])
-    entries = (entry for _item, entry in contents.new_entries(session, options))
+    # One arrangement for both, so the header's themes are those the entries are shown in.
+    arranged = contents.arrange(session, options)
+    head = contents.header(session, options, config["CONFERENCE_NAME"], arranged)
+    entries = (entry for _item, entry in contents.new_entries(session, options, arranged))
     return Rendition(head, options, entries, functools.partial(new_message, config, head, entries))
 
 

@@ -1,10 +1,16 @@
 """The digest in every format, written entry by entry to a stream. No Flask here.
 
+The formats people read (md, txt, html, eml) open with the themes readers raised most, then
+go topic by topic and, in a topic, theme by theme (label, counts, keywords), with each
+idea's folded repeats under it ("also sent by 2 readers", each credited and with its text).
+A digest without themes (one recorded before them) reads as it always did.
+
 Reader text is escaped for each format by construction: Markdown escapes, HTML autoescaping,
-CSV formula neutralising, JSON by json.dumps, and email headers by the email package. In the
-formats people read (md, txt, html, eml) every link a reader typed is also defanged, never a
-live link: the organisers' inbox must not become a phishing channel. CSV and JSON are data for
-programs and keep the raw values.
+CSV formula neutralising, JSON by json.dumps, and email headers by the email package. Theme
+labels and keywords come from readers' words (or an owner's) and are reader text too. In the
+formats people read every link a reader typed is also defanged, never a live link: the
+organisers' inbox must not become a phishing channel. CSV and JSON are data for programs and
+keep the raw values.
 """
 
 import csv
@@ -13,7 +19,7 @@ import json
 import re
 import textwrap
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -23,7 +29,7 @@ from typing import TextIO
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from feedback import ROOT
-from feedback.digest.contents import Entry, Header, Options
+from feedback.digest.contents import Entry, Header, Options, ThemeCount
 from feedback.markup import defang, mail_paragraphs
 
 FORMATS = ("md", "txt", "html", "csv", "json", "eml")
@@ -35,7 +41,8 @@ MEDIA_TYPES = {
     "json": "application/json",
     "eml": "message/rfc822",
 }
-JSON_VERSION = 1
+JSON_VERSION = 2
+MOST_ASKED_TITLE = "What readers asked for most"
 WIDTH = 72
 CSV_COLUMNS = (
     "id",
@@ -50,6 +57,9 @@ CSV_COLUMNS = (
     "website",
     "email",
     "note",
+    "theme_id",
+    "theme_label",
+    "duplicate_of",
 )
 
 _TEMPLATES = ROOT / "templates"
@@ -83,12 +93,74 @@ def subject(head: Header) -> str:
     return f"Ideas for {head.conference}: {period_text(head)} ({count})"
 
 
-def _grouped(entries: Iterable[Entry]) -> Iterator[tuple[bool, Entry]]:
-    """Each entry with whether it opens a new topic group (entries come sorted by topic)."""
-    topic = None
+@dataclass(frozen=True)
+class _Block:
+    """One idea as the formats people read lay it out, with the repeats folded into it."""
+
+    entry: Entry
+    repeats: list[Entry]
+    new_topic: bool  # it opens a topic
+    heading: ThemeCount | None  # the theme it opens, if it opens one
+    theme: ThemeCount | None  # the theme it is in (none in a digest made before themes)
+
+
+def _folded(entries: Iterable[Entry]) -> Iterator[list[Entry]]:
+    """Each idea with the repeats that follow it (entries come in reading order)."""
+    group: list[Entry] = []
     for entry in entries:
-        yield entry.topic != topic, entry
-        topic = entry.topic
+        if group and entry.duplicate_of == group[0].id:
+            group.append(entry)
+            continue
+        if group:
+            yield group
+        group = [entry]
+    if group:
+        yield group
+
+
+def _blocks(head: Header, entries: Iterable[Entry]) -> Iterator[_Block]:
+    """The entries as blocks, each knowing whether it opens a topic or a theme."""
+    themes = {theme.id: theme for theme in head.themes}
+    topic = group = None
+    for entry, *repeats in _folded(entries):
+        theme = themes.get(entry.theme)
+        opens = (entry.topic, entry.theme) != group
+        yield _Block(entry, repeats, entry.topic != topic, theme if opens else None, theme)
+        topic, group = entry.topic, (entry.topic, entry.theme)
+
+
+def _ideas(count: int) -> str:
+    return f"{count} idea{'s' if count != 1 else ''}"
+
+
+def _readers(count: int) -> str:
+    return f"Also sent by {count} reader{'s' if count != 1 else ''}"
+
+
+def _one_line(text: str) -> str:
+    """A label or keyword defanged, on one line: it goes in headings and list items."""
+    return defang(" ".join(text.split()))
+
+
+def _theme_label(theme: ThemeCount) -> str:
+    return _one_line(theme.label)
+
+
+def _theme_line(theme: ThemeCount) -> str:
+    """A theme's counts and keywords in words, defanged."""
+    line = f"{_ideas(theme.count)}: {theme.public} public, {theme.private} private"
+    if theme.keywords:
+        line += " · keywords: " + ", ".join(_one_line(word) for word in theme.keywords)
+    return line
+
+
+def _most_asked_line(theme: ThemeCount) -> str:
+    return f"{_theme_label(theme)} ({_one_line(theme.topic)}): {_theme_line(theme)}"
+
+
+def _repeat_line(entry: Entry) -> str:
+    """A folded repeat's credit and title, defanged."""
+    return f"{_byline(entry)}: {defang(entry.title)}"
 
 
 # Markdown: entities for HTML's characters, backslashes for inline syntax, and the first
@@ -128,14 +200,34 @@ def write_markdown(out: TextIO, head: Header, entries: Iterable[Entry]) -> None:
     out.write(f"{_counts_line(head)}\n\n")
     for topic, count in head.per_topic:
         out.write(f"- {md_escape(defang(topic))}: {count}\n")
-    for first, entry in _grouped(entries):
-        if first:
+    most = head.most_asked()
+    if most:
+        out.write(f"\n## {MOST_ASKED_TITLE}\n\n")
+        for number, theme in enumerate(most, 1):
+            rest = f"({_one_line(theme.topic)}): {_theme_line(theme)}"
+            out.write(f"{number}. **{md_escape(_theme_label(theme))}** {md_escape(rest)}\n")
+    for block in _blocks(head, entries):
+        entry = block.entry
+        if block.new_topic:
             out.write(f"\n## {md_escape(defang(entry.topic))} (#{entry.topic_slug})\n")
-        out.write(f"\n### {md_escape(defang(entry.title))}\n\n")
+        if block.heading:
+            out.write(f"\n### {md_escape(_theme_label(block.heading))}\n\n")
+            out.write(f"*{md_escape(_theme_line(block.heading))}*\n")
+        level = "####" if block.theme else "###"
+        out.write(f"\n{level} {md_escape(defang(entry.title))}\n\n")
         out.write(f"*{md_escape(_byline(entry))}*\n\n")
-        out.write(_md_block(defang(entry.body)).rstrip() + "\n")
-        for label, value in _extras(entry):
-            out.write(f"\n{label}: {md_escape(value)}\n")
+        _md_text(out, entry)
+        if block.repeats:
+            out.write(f"\n**{_readers(len(block.repeats))}:**\n")
+        for repeat in block.repeats:
+            out.write(f"\n*{md_escape(_repeat_line(repeat))}*\n\n")
+            _md_text(out, repeat)
+
+
+def _md_text(out: TextIO, entry: Entry) -> None:
+    out.write(_md_block(defang(entry.body)).rstrip() + "\n")
+    for label, value in _extras(entry):
+        out.write(f"\n{label}: {md_escape(value)}\n")
 
 
 def _byline(entry: Entry) -> str:
@@ -163,7 +255,8 @@ def _extras(entry: Entry) -> list[tuple[str, str]]:
     return extras
 
 
-def _wrap(text: str, indent: str = "") -> str:
+def _wrap(text: str, indent: str = "", hang: str | None = None) -> str:
+    """Text wrapped at WIDTH, each line indented (after the first by ``hang``, if given)."""
     lines = []
     for line in text.split("\n"):
         if not line.strip():
@@ -174,7 +267,7 @@ def _wrap(text: str, indent: str = "") -> str:
                 line,
                 WIDTH,
                 initial_indent=indent,
-                subsequent_indent=indent,
+                subsequent_indent=indent if hang is None else hang,
                 break_on_hyphens=False,
             )
         )
@@ -187,15 +280,38 @@ def write_text(out: TextIO, head: Header, entries: Iterable[Entry]) -> None:
     out.write(_wrap(_counts_line(head)) + "\n")
     for topic, count in head.per_topic:
         out.write(_wrap(f"{defang(topic)}: {count}", "  ") + "\n")
-    for first, entry in _grouped(entries):
-        if first:
-            heading = f"{defang(entry.topic)} (#{entry.topic_slug})"
-            out.write("\n\n" + _wrap(heading) + "\n" + "-" * min(len(heading), WIDTH) + "\n")
+    most = head.most_asked()
+    if most:
+        out.write(_underlined(MOST_ASKED_TITLE))
+        for number, theme in enumerate(most, 1):
+            mark = f"{number}. "
+            line = _wrap(f"{mark}{_most_asked_line(theme)}", "  ", " " * (2 + len(mark)))
+            out.write("\n" + line + "\n")
+    for block in _blocks(head, entries):
+        entry = block.entry
+        if block.new_topic:
+            out.write(_underlined(f"{defang(entry.topic)} (#{entry.topic_slug})"))
+        if block.heading:
+            out.write("\n" + _wrap(f"Theme: {_theme_label(block.heading)}") + "\n")
+            out.write(_wrap(_theme_line(block.heading), "  ") + "\n")
         out.write("\n" + _wrap(f"* {defang(entry.title)}") + "\n")
         out.write(_wrap(_byline(entry), "  ") + "\n\n")
-        out.write(_wrap(defang(entry.body), "  ") + "\n")
-        for label, value in _extras(entry):
-            out.write(_wrap(f"{label}: {value}", "  ") + "\n")
+        _text_body(out, entry, "  ")
+        if block.repeats:
+            out.write("\n" + _wrap(f"{_readers(len(block.repeats))}:", "  ") + "\n")
+        for repeat in block.repeats:
+            out.write("\n" + _wrap(f"- {_repeat_line(repeat)}", "  ", "    ") + "\n")
+            _text_body(out, repeat, "    ")
+
+
+def _underlined(heading: str) -> str:
+    return "\n\n" + _wrap(heading) + "\n" + "-" * min(len(heading), WIDTH) + "\n"
+
+
+def _text_body(out: TextIO, entry: Entry, indent: str) -> None:
+    out.write(_wrap(defang(entry.body), indent) + "\n")
+    for label, value in _extras(entry):
+        out.write(_wrap(f"{label}: {value}", indent) + "\n")
 
 
 def write_html(
@@ -208,9 +324,16 @@ def write_html(
         head=head,
         title=subject(head),
         period=period_text(head),
-        groups=_grouped(entries),
+        most_asked=head.most_asked(),
+        most_asked_title=MOST_ASKED_TITLE,
+        blocks=_blocks(head, entries),
         byline=_byline,
         extras=_extras,
+        theme_label=_theme_label,
+        theme_line=_theme_line,
+        one_line=_one_line,
+        readers=_readers,
+        repeat_line=_repeat_line,
     ):
         out.write(chunk)
 
@@ -231,16 +354,22 @@ def write_csv(out: TextIO, head: Header, entries: Iterable[Entry]) -> None:
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    labels = {theme.id: theme.label for theme in head.themes}
     for entry in entries:
         row = asdict(entry)
         row["starred"] = "yes" if entry.starred else "no"
+        row["theme_id"] = entry.theme
+        row["theme_label"] = labels.get(entry.theme)
         writer.writerow([csv_cell(row[column]) for column in CSV_COLUMNS])
 
 
 def write_json(
     out: TextIO, head: Header, entries: Iterable[Entry], options: Options | None = None
 ) -> None:
-    """The digest as JSON (schema: docs/digest.schema.json), one item written at a time."""
+    """The digest as JSON (schema: docs/digest.schema.json), one item written at a time.
+
+    The themes come after the items, which name their ideas as they go by.
+    """
     # Raw values, links not defanged: JSON is data for programs, which do not follow links.
     document = {
         "version": JSON_VERSION,
@@ -258,9 +387,18 @@ def write_json(
     }
     opening = json.dumps(document, ensure_ascii=False, indent=2)[:-2]
     out.write(opening + ',\n  "items": [')
+    ideas: dict[int, list[int]] = {theme.id: [] for theme in head.themes}
     separator = "\n    "
     for entry in entries:
         out.write(separator + json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True))
+        separator = ",\n    "
+        if entry.theme in ideas:
+            ideas[entry.theme].append(entry.id)
+    out.write('\n  ],\n  "themes": [')
+    separator = "\n    "
+    for theme in head.themes:
+        data = {**asdict(theme), "count": theme.count, "ideas": ideas[theme.id]}
+        out.write(separator + json.dumps(data, ensure_ascii=False, sort_keys=True))
         separator = ",\n    "
     out.write("\n  ]\n}\n")
 

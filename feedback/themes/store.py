@@ -35,6 +35,8 @@ from feedback.topics import list_topics
 # Ideas in no theme: the ones no organiser will read about.
 LEFT_OUT = (Status.SPAM, Status.REJECTED, Status.WITHDRAWN)
 LABEL_LIMIT = 120
+# More ideas waiting for a theme than this, and a full computation places them instead.
+PLACE_AT_MOST = 200
 
 
 KEYWORDS_LIMIT = 500
@@ -202,6 +204,9 @@ def place_new(session: Session, params: engine.Params = engine.DEFAULTS) -> int:
     ).all()
     if not waiting:
         return 0
+    if len(waiting) > PLACE_AT_MOST or last_run(session) is None:
+        # Many at once (a first run, an import): computing everything is faster and better.
+        return rebuild(session, params).ideas
     placed = 0
     for topic_id, group in _by_topic(waiting).items():
         model = _placer(session, topic_id, params)
