@@ -5,12 +5,15 @@ import json
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
+from wtforms import Form, TextAreaField
+from wtforms.validators import DataRequired, Length
 
-from feedback import visibility
+from feedback import forms, similar, visibility
 from feedback.db import get_session
 from feedback.markup import paragraphs
 from feedback.models import Submission
 from feedback.query_args import MAX_ID, topic_or_404, whole_number_arg
+from feedback.ratelimit import limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -78,3 +81,57 @@ def ideas():
     response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
     response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)
+
+
+# A reader pausing while typing asks about once a second at most.
+SIMILAR_RATE_LIMIT = "60 per minute"
+MAX_QUERY = 2000
+
+
+def _clean_text(value: str | None) -> str | None:
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip() if value else value
+
+
+class _SimilarQuery(Form):
+    """The ``q`` of /api/similar: reader text, checked by the same rules as the idea form."""
+
+    q = TextAreaField(
+        filters=[_clean_text],
+        validators=[
+            DataRequired("q is required: the text to compare, as in ?q=wifi+in+the+lounge."),
+            Length(max=MAX_QUERY, message=f"q must be at most {MAX_QUERY} characters."),
+            forms.multi_line,
+        ],
+    )
+
+
+@bp.get("/similar")
+@limiter.limit(SIMILAR_RATE_LIMIT)
+def similar_ideas():
+    """Up to five public ideas like the text ``q``, most similar first (for the idea form).
+
+    :raise 400: for a missing, empty, overlong or malformed ``q``.
+    """
+    if "q" in forms.undecodable_fields(request.query_string):
+        abort(400, description=forms.NOT_UTF8)
+    query = _SimilarQuery(request.args)
+    if not query.validate():
+        abort(400, description=query.q.errors[0])
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    matches = similar.find(get_session(), query.q.data)
+    ideas = [
+        {
+            "id": match.submission.id,
+            "url": base + url_for("public.idea", item_id=match.submission.id),
+            "title": match.submission.shown_title,
+            "votes": match.submission.vote_count,
+            "score": round(match.score, 3),
+        }
+        for match in matches
+    ]
+    response = Response(
+        json.dumps({"ideas": ideas}, ensure_ascii=False), mimetype="application/json"
+    )
+    # The question is a reader's unsent text: no cache keeps it.
+    response.headers["Cache-Control"] = "no-store"
+    return response

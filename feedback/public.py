@@ -28,7 +28,18 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
-from feedback import antispam, errors, feed, markup, notify, quotas, submissions, visibility, votes
+from feedback import (
+    antispam,
+    errors,
+    feed,
+    markup,
+    notify,
+    quotas,
+    similar,
+    submissions,
+    visibility,
+    votes,
+)
 from feedback.db import get_session, paginate, utcnow
 from feedback.forms import SubmissionForm
 from feedback.models import Credit, Status, Submission, Topic, Visibility
@@ -295,7 +306,9 @@ def thanks():
     if item is not None:
         submissions.mark_link_shown(db, item)
         db.commit()
-        return render_template("public/thanks.html", item=item, token=token)
+        # For a reader without JavaScript, what the form would have suggested while typing.
+        like = similar.find(db, f"{item.title or ''}\n{item.body}", exclude=item.id)
+        return render_template("public/thanks.html", item=item, token=token, similar=like)
     earlier = browser_session.pop(_RECEIVED_KEY, None)
     item = db.get(Submission, earlier) if isinstance(earlier, int) else None
     return render_template("public/thanks.html", item=None, earlier=item)

@@ -122,6 +122,8 @@ def test_no_public_url_leaks_a_marker(app, client, make_submission):
         "/feed.atom": 200,
         "/api/ideas": 200,
         "/api/ideas?after=0": 200,
+        # The hidden ideas' own words as the question: none of them may come back.
+        "/api/similar?q=LEAKMARK+title+body+public+private+pending+approved": 200,
     }
     urls |= {f"/ideas/{item_id}": 404 for item_id in [*hidden, 999999]}
     urls |= {f"/ideas/{shown}": 200, f"/ideas/{anonymous}": 200}
@@ -133,7 +135,7 @@ def test_no_public_url_leaks_a_marker(app, client, make_submission):
     urls |= {"/static/style.css": 200, "/static/live.js": 200}
 
     # Every public GET endpoint is fetched (owner, digest and login pages are not public).
-    private_prefixes = ("owner.", "digest.", "auth.")
+    private_prefixes = ("owner.", "digest.", "themes.", "auth.")
     endpoints = {
         rule.endpoint
         for rule in app.url_map.iter_rules()

@@ -127,4 +127,7 @@ def test_page_loads_nothing_from_other_sites(client, make_submission):
     assets = [s for s in sources if s.endswith((".css", ".js", ".svg", ".woff2", ".png"))]
     assert assets and all(s.startswith("/static/") for s in assets)
     scripts = re.findall(r"<script[^>]*>", page)
-    assert scripts == ['<script src="/static/live.js" defer>']
+    assert scripts == [
+        '<script src="/static/live.js" defer>',
+        '<script src="/static/similar.js" defer>',
+    ]
