@@ -23,7 +23,7 @@ from feedback.digest import contents
 from feedback.forms import ActionForm, AuthorEditForm, ResendForm
 from feedback.models import ConsentRequest, Submission, Topic
 from feedback.ratelimit import limiter
-from feedback.request_security import no_store
+from feedback.request_security import SECRET_REFERRER_POLICY, no_store
 from feedback.tokens import client_hash
 from feedback.topics import list_topics
 
@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 
 @bp.after_request
 def keep_links_secret(response):
-    """Every answer under /s/, errors included: never cached, never named in a Referer."""
-    response.headers["Referrer-Policy"] = "no-referrer"
+    """Every answer under /s/, errors included: never cached, never named in a Referer to
+    another site."""
+    response.headers["Referrer-Policy"] = SECRET_REFERRER_POLICY
     return no_store(response)
 
 

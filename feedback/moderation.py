@@ -16,6 +16,7 @@ from feedback.models import (
     SpamPhrase,
     Status,
     Submission,
+    ThemeMember,
     Topic,
     TrustedAuthor,
     Visibility,
@@ -161,6 +162,13 @@ def set_topic(session: Session, item: Submission, topic: Topic, by: Owner) -> No
     record(session, item, by, "topic", item.topic.slug, topic.slug)
     item.topic = topic
     item.topic_id = topic.id
+    leave_theme(session, item)
+
+
+def leave_theme(session: Session, item: Submission) -> None:
+    """An idea that changed topic leaves its theme (themes never span topics), the owner's
+    pin included; it is placed again among its new topic's themes."""
+    session.execute(sa.delete(ThemeMember).where(ThemeMember.submission_id == item.id))
 
 
 def set_note(session: Session, item: Submission, note: str | None, by: Owner) -> None:

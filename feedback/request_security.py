@@ -34,13 +34,20 @@ def no_store(response: Response) -> Response:
     return response
 
 
+# Pages whose address or content holds a manage link name it in a Referer to this site only:
+# never to another site, yet the site's own forms still carry the Referer that CSRF checks
+# need over HTTPS (Flask-WTF refuses a POST without one there; "no-referrer" broke them).
+SECRET_REFERRER_POLICY = "same-origin"
+
+
 def secret_page(view: Callable) -> Callable:
-    """For pages that show a manage link: never cached, never named in a Referer header."""
+    """For pages that show a manage link: never cached, never named in a Referer to another
+    site."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs) -> Response:
         response = no_store(make_response(view(*args, **kwargs)))
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = SECRET_REFERRER_POLICY
         return response
 
     return wrapped

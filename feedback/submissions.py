@@ -431,6 +431,8 @@ def edit_by_author(
             moderation.record(session, item, None, action, old, new, actor=AUTHOR)
             changed = True
     item.title, item.body, item.website = title or None, body, website or None
+    if item.topic_id != topic.id:
+        moderation.leave_theme(session, item)
     item.topic, item.topic_id = topic, topic.id
     back = (
         changed

@@ -322,7 +322,7 @@ def test_error_answers_under_s_keep_the_link_secret(app, client):
     response = client.post(path + "/consent", data={"consent": "maybe"})
     assert response.status_code == 400
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_resend_mails_links_and_never_tells_if_the_address_exists(make_app, smtp):

@@ -63,7 +63,7 @@ def test_public_comment_end_to_end(app, client):
     assert manage.status_code == 200
     assert "Power strips for bloggers, please." in manage.get_data(as_text=True)
     assert "Waiting for the site owner to approve it" in manage.get_data(as_text=True)
-    assert manage.headers["Referrer-Policy"] == "no-referrer"
+    assert manage.headers["Referrer-Policy"] == "same-origin"
 
     with app.app_context():
         session = get_session()

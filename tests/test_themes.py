@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedback import moderation
 from feedback.db import get_session
 from feedback.models import (
     DuplicatePair,
@@ -18,8 +19,9 @@ from feedback.models import (
     ThemeMember,
     ThemeRun,
     Topic,
+    Visibility,
 )
-from feedback.themes import store
+from feedback.themes import engine, store
 
 WIFI = [
     ("Wi-Fi in the bloggers' lounge", "The bloggers' lounge needs decent Wi-Fi this year."),
@@ -348,3 +350,98 @@ def test_a_backup_keeps_themes_and_decisions_even_a_merge_into_a_newer_theme(
     assert _list(runner) == before
     with app.app_context():
         assert get_session().get(Theme, older).merged_into_id == newer
+
+
+def test_a_digest_without_private_notes_takes_no_words_from_them(app, runner, make_submission):
+    secret = make_submission(
+        title="Wifi broke during my HIV clinic demo",
+        body="The wifi broke during my HIV clinic demo in the lounge.",
+        visibility=Visibility.PRIVATE,
+        status=Status.PENDING,
+    )
+    runner.invoke(args=["themes", "rebuild"])
+    make_submission(body="Better wifi in the lounge, please, the wifi kept dropping.")
+    make_submission(body="The lounge wifi was slow again; more wifi access points.")
+    theme_of = _theme_of(app) | {i["ideas"][0]: i["id"] for i in _list(runner)["themes"]}
+    assert len(set(theme_of.values())) == 1, "the three share one theme"
+    for fmt in ("md", "json", "csv", "txt", "html"):
+        result = runner.invoke(args=["digest", "export", "--format", fmt, "--no-private"])
+        assert result.exit_code == 0, result.output
+        assert "hiv" not in result.output.casefold(), fmt
+        assert "clinic" not in result.output.casefold(), fmt
+    with_private = runner.invoke(args=["digest", "export", "--format", "md"])
+    assert "HIV" in with_private.output and secret
+
+
+def test_an_owner_decision_made_during_a_rebuild_holds(app, runner, ideas, monkeypatch):
+    runner.invoke(args=["themes", "rebuild"])
+    theme_of = _theme_of(app)
+    wifi, slides = theme_of[ideas["wifi"][0]], theme_of[ideas["slides"][0]]
+    computing = engine.compute
+    decided = []
+
+    def compute_while_the_owner_merges(*args, **kwargs):
+        if not decided:
+            # Another connection: the owner's page, while the computation runs.
+            other = sa.orm.Session(get_session().get_bind())
+            store.merge(other, wifi, slides, None)
+            other.commit()
+            other.close()
+            decided.append(True)
+        return computing(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "compute", compute_while_the_owner_merges)
+    with app.app_context():
+        store.rebuild(get_session())
+    after = _theme_of(app)
+    assert {after[i] for i in ideas["wifi"] + ideas["slides"]} == {wifi}
+    with app.app_context():
+        assert get_session().get(Theme, slides).merged_into_id == wifi
+
+
+def test_an_idea_moved_to_another_topic_leaves_its_theme(app, runner, ideas, make_submission):
+    runner.invoke(args=["themes", "rebuild"])
+    with app.app_context():
+        session = get_session()
+        other_topic = session.scalars(sa.select(Topic).order_by(Topic.position.desc())).first()
+        moved = session.get(Submission, ideas["wifi"][0])
+        moderation.set_topic(session, moved, other_topic, None)
+        session.commit()
+    newcomer = make_submission(
+        body="The bloggers' lounge needs decent Wi-Fi this year.", topic_id=other_topic.id
+    )
+    listing = _list(runner)
+    theme_of = {i: t["id"] for t in listing["themes"] for i in t["ideas"]}
+    assert theme_of[newcomer] == theme_of[ideas["wifi"][0]]
+    assert theme_of[ideas["wifi"][0]] != theme_of[ideas["wifi"][1]]
+    with app.app_context():
+        session = get_session()
+        assert session.get(Theme, theme_of[newcomer]).topic_id == other_topic.id
+
+
+def test_a_pinned_idea_marked_spam_and_restored_is_back_where_the_owner_put_it(app, runner, ideas):
+    runner.invoke(args=["themes", "rebuild"])
+    lone = ideas["wifi"][1]
+    runner.invoke(args=["themes", "split", str(lone)])
+    alone = _theme_of(app)[lone]
+    with app.app_context():
+        session = get_session()
+        session.get(Submission, lone).status = Status.SPAM
+        session.commit()
+    runner.invoke(args=["themes", "rebuild"])
+    with app.app_context():
+        session = get_session()
+        session.get(Submission, lone).status = Status.APPROVED
+        session.commit()
+    runner.invoke(args=["themes", "rebuild"])
+    assert _theme_of(app)[lone] == alone
+    assert [t["ideas"] for t in _list(runner)["themes"] if t["id"] == alone] == [[lone]]
+
+
+def test_a_new_copy_of_an_idea_is_suggested_as_its_duplicate_without_a_rebuild(
+    app, runner, ideas, make_submission
+):
+    runner.invoke(args=["themes", "rebuild"])
+    first = ideas["slides"][0]
+    copy = make_submission(title=SLIDES[0][0], body=SLIDES[0][1] + " Thanks!")
+    assert {"idea": copy, "duplicate_of": first, "confirmed": False} in _list(runner)["duplicates"]

@@ -37,7 +37,7 @@ from feedback.models import (
     Topic,
     Visibility,
 )
-from feedback.themes import store
+from feedback.themes import engine, store
 
 ANONYMOUS = "A reader"
 # A digest whose email is on its way: it holds its items, but is not confirmed as sent.
@@ -219,14 +219,17 @@ def arrange(session: Session, options: Options) -> Arrangement:
             Submission.id, Submission.topic_id, Submission.visibility, ThemeMember.theme_id
         )
     ).all()
+    in_digest = placed.with_only_columns(ThemeMember.theme_id).order_by(None)
     themes = {
         row.id: row
         for row in session.execute(
             sa.select(Theme.id, Theme.topic_id, Theme.label, Theme.keywords).where(
-                Theme.id.in_(placed.with_only_columns(ThemeMember.theme_id).order_by(None))
+                Theme.id.in_(in_digest)
             )
         )
     }
+    if not options.include_private:
+        themes |= _words_without_private(session, in_digest, rows)
     into = _folds(session, rows)
     repeats: dict[int, list[int]] = defaultdict(list)
     for row in rows:
@@ -268,6 +271,45 @@ def arrange(session: Session, options: Options) -> Arrangement:
                 )
             )
     return Arrangement(order, theme_of, into, counts)
+
+
+def _words_without_private(session: Session, in_digest, rows) -> dict[int, "_ThemeWords"]:
+    """For a digest without private notes: themes whose words may come from one, with a
+    label and keywords drawn again from the digest's own ideas (an owner's label stays)."""
+    mixed = session.execute(
+        sa.select(Theme.id, Theme.topic_id)
+        .join(ThemeMember, ThemeMember.theme_id == Theme.id)
+        .join(Submission, Submission.id == ThemeMember.submission_id)
+        .where(
+            Theme.id.in_(in_digest),
+            sa.not_(Theme.label_by_owner),
+            Submission.visibility == Visibility.PRIVATE,
+        )
+        .distinct()
+    ).all()
+    if not mixed:
+        return {}
+    members: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        members[row.theme_id].append(row.id)
+    redrawn = {}
+    for theme_id, topic_id in mixed:
+        texts = session.execute(
+            sa.select(Submission.title, Submission.body)
+            .where(Submission.id.in_(members[theme_id]))
+            .order_by(Submission.id)
+        ).all()
+        label, keywords = engine.words_of([(t.title, t.body) for t in texts])
+        redrawn[theme_id] = _ThemeWords(theme_id, topic_id, label, "\n".join(keywords))
+    return redrawn
+
+
+@dataclass(frozen=True)
+class _ThemeWords:
+    id: int
+    topic_id: int
+    label: str
+    keywords: str
 
 
 def _folds(session: Session, rows) -> dict[int, int]:

@@ -39,7 +39,7 @@ VERSION = "themes-1"
 class Params:
     """The algorithm's settings; recorded with every result."""
 
-    theme_similarity: float = 0.05  # average-linkage cut: groups less alike stay apart
+    theme_similarity: float = 0.06  # average-linkage cut: groups less alike stay apart
     duplicate_similarity: float = 0.5  # cosine, and then ...
     duplicate_ratio: float = 80.0  # ... rapidfuzz token-set ratio of the normalised texts
     neighbours: int = 40  # edges kept per idea in the similarity graph
@@ -511,12 +511,21 @@ def compute(
 
 def keywords_of(title: str | None, body: str, count: int = Params.keywords) -> tuple[str, ...]:
     """Keywords of one idea on its own (a theme of one made between computations)."""
-    corpus = _Corpus([Idea(0, 0, title, body, datetime.min)])
-    return _keywords([[0]], corpus, count)[0]
+    return words_of([(title, body)], count)[1]
 
 
 def label_of(title: str | None, body: str) -> str:
     return _label((), Idea(0, 0, title, body, datetime.min))
+
+
+def words_of(
+    texts: Sequence[tuple[str | None, str]], count: int = Params.keywords
+) -> tuple[str, tuple[str, ...]]:
+    """The label and keywords of a group of ideas from their own words alone."""
+    ideas = [Idea(n, 0, title, body, datetime.min) for n, (title, body) in enumerate(texts)]
+    corpus = _Corpus(ideas)
+    words = _keywords([list(range(len(ideas)))], corpus, count)[0]
+    return _label(words, ideas[0] if len(ideas) == 1 else None), words
 
 
 class Placer:
@@ -560,6 +569,31 @@ class Placer:
         if scores[best] < self.params.theme_similarity:
             return None
         return self.themes[best]
+
+    def duplicate_of(
+        self, title: str | None, body: str, candidates: Sequence[tuple[int, str | None, str]]
+    ) -> tuple[int, float, tuple[str, ...]] | None:
+        """The candidate this idea repeats (the same test as a full computation's), with the
+        similarity and the words both share; None when it repeats none."""
+        if not candidates:
+            return None
+        mine = self._vector(title, body)
+        theirs = text.vectors([text.term_counts(t, b) for _id, t, b in candidates], self.weights)
+        similarities = (theirs @ mine.T).toarray().ravel()
+        own = text.normalise(f"{title or ''} {body}").strip()
+        best = None
+        for (idea, t, b), similarity in zip(candidates, similarities, strict=True):
+            if similarity < self.params.duplicate_similarity:
+                continue
+            other = text.normalise(f"{t or ''} {b}").strip()
+            if fuzz.token_set_ratio(own, other) < self.params.duplicate_ratio:
+                continue
+            if best is None or (similarity, -idea) > (best[1], -best[0]):
+                best = (idea, float(similarity), b)
+        if best is None:
+            return None
+        shared = tuple(text.shared_words(f"{title or ''} {body}", best[2]))
+        return best[0], best[1], shared
 
     def add(self, theme_id: int, title: str | None, body: str) -> None:
         if theme_id not in self.position:

@@ -6,6 +6,7 @@ owner labels, confirmed and dismissed duplicate pairs) that every computation ob
 """
 
 import json
+import threading
 import time
 import unicodedata
 from collections import Counter, defaultdict
@@ -20,6 +21,7 @@ from feedback.db import Page, utcnow
 from feedback.models import (
     DuplicatePair,
     DuplicateState,
+    ModerationEvent,
     Owner,
     Status,
     Submission,
@@ -35,8 +37,6 @@ from feedback.topics import list_topics
 # Ideas in no theme: the ones no organiser will read about.
 LEFT_OUT = (Status.SPAM, Status.REJECTED, Status.WITHDRAWN)
 LABEL_LIMIT = 120
-# More ideas waiting for a theme than this, and a full computation places them instead.
-PLACE_AT_MOST = 200
 
 
 KEYWORDS_LIMIT = 500
@@ -101,6 +101,34 @@ def _previous(session: Session) -> dict[int, int]:
     return dict(session.execute(sa.select(ThemeMember.submission_id, ThemeMember.theme_id)).all())
 
 
+# The actions that change what a computation must obey (see decisions()).
+DECISIONS = (
+    "theme_renamed",
+    "themes_merged",
+    "theme_moved",
+    "theme_split",
+    "duplicate_confirmed",
+    "duplicate_dismissed",
+)
+# Owner decisions, placements and a computation's save take turns (PostgreSQL; SQLite lets
+# one writer in at a time anyway).
+_LOCK_KEY = 0x7E3E5
+
+
+def lock(session: Session) -> None:
+    """Wait for any other decision, placement or save of the themes to finish."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
+
+
+def _decisions_version(session: Session) -> int:
+    return session.scalar(
+        sa.select(sa.func.coalesce(sa.func.max(ModerationEvent.id), 0)).where(
+            ModerationEvent.action.in_(DECISIONS)
+        )
+    )
+
+
 def rebuild(
     session: Session,
     params: engine.Params = engine.DEFAULTS,
@@ -109,17 +137,28 @@ def rebuild(
     """Compute every theme and duplicate from scratch, obeying the owner's decisions.
 
     Theme ids continue where the members do (see ``engine``); owner labels are kept.
+    Unlike other services this one commits, because a computation can take a minute: it
+    reads, ends that transaction, computes holding no lock (readers and writers go on), then
+    saves in one short transaction, and computes again if an owner decided something
+    meanwhile. Call it with nothing else pending.
     """
-    started = time.perf_counter()
-    run = ThemeRun(params=json.dumps(params.describe(), sort_keys=True))
-    session.add(run)
     say = progress or (lambda _step: None)
-    say("reading ideas")
-    ideas = _ideas(session)
-    found = decisions(session)
-    say(f"computing themes of {len(ideas)} ideas")
-    result = engine.compute(ideas, found, _previous(session), params)
-    say("saving")
+    for _attempt in range(3):
+        started = time.perf_counter()
+        say("reading ideas")
+        version = _decisions_version(session)
+        ideas, found, previous = _ideas(session), decisions(session), _previous(session)
+        session.commit()
+        say(f"computing themes of {len(ideas)} ideas")
+        result = engine.compute(ideas, found, previous, params)
+        say("saving")
+        run = ThemeRun(params=json.dumps(params.describe(), sort_keys=True))
+        session.add(run)
+        session.flush()  # SQLite: this connection now holds the write lock
+        lock(session)
+        if _decisions_version(session) == version:
+            break
+        session.rollback()
     _save(session, result, found)
     run.state = "done"
     run.finished_at = utcnow()
@@ -127,12 +166,20 @@ def rebuild(
     run.themes = len(result.themes)
     run.duplicates = len(result.duplicates)
     run.seconds = round(time.perf_counter() - started, 3)
+    session.commit()
     return run
 
 
 def _save(session: Session, result: engine.Result, found: engine.Decisions) -> None:
     existing = {t.id: t for t in session.scalars(sa.select(Theme))}
-    session.execute(sa.delete(ThemeMember))
+    # Every row is written again, except the pins of ideas now out of themes (spam, rejected,
+    # withdrawn): restored, they are back where the owner put them.
+    out = sa.select(Submission.id).where(sa.not_(_in_themes()))
+    session.execute(
+        sa.delete(ThemeMember).where(
+            sa.or_(sa.not_(ThemeMember.pinned), ThemeMember.submission_id.not_in(out))
+        )
+    )
     rows = []
     for computed in result.themes:
         theme = existing.get(computed.id) if computed.id is not None else None
@@ -195,43 +242,82 @@ def _drop_empty_themes(session: Session) -> None:
 
 def place_new(session: Session, params: engine.Params = engine.DEFAULTS) -> int:
     """Put every idea that belongs in a theme but has none into the nearest theme of its
-    topic (or a theme of its own); return how many were placed."""
-    waiting = session.execute(
+    topic (or a theme of its own), suggesting it as a near-duplicate of a member it repeats;
+    return how many were placed. A full computation (``rebuild``) does better, and is the
+    owner's to start."""
+    query = (
         sa.select(Submission.id, Submission.topic_id, Submission.title, Submission.body)
         .outerjoin(ThemeMember, ThemeMember.submission_id == Submission.id)
         .where(_in_themes(), ThemeMember.submission_id.is_(None))
         .order_by(Submission.id)
-    ).all()
-    if not waiting:
+    )
+    if session.execute(query.limit(1)).first() is None:
         return 0
-    if len(waiting) > PLACE_AT_MOST or last_run(session) is None:
-        # Many at once (a first run, an import): computing everything is faster and better.
-        return rebuild(session, params).ideas
+    lock(session)
+    waiting = session.execute(query).all()
     placed = 0
-    for topic_id, group in _by_topic(waiting).items():
-        model = _placer(session, topic_id, params)
-        for row in group:
-            theme_id = model.nearest(row.title, row.body)
-            if theme_id is None:
-                theme = Theme(
-                    topic_id=topic_id, label=_fit_label(engine.label_of(row.title, row.body))
-                )
-                session.add(theme)
-                session.flush()
-                theme_id = theme.id
-                theme.representative_id = row.id
-                theme.keywords = _fit_keywords(engine.keywords_of(row.title, row.body))
-            session.add(ThemeMember(submission_id=row.id, theme_id=theme_id))
-            model.add(theme_id, row.title, row.body)
-            placed += 1
-        session.flush()
-        _placers[_placer_key(session, topic_id)] = (_topic_state(session, topic_id), model)
+    with _placing:
+        for topic_id, group in _by_topic(waiting).items():
+            model = _placer(session, topic_id, params)
+            for row in group:
+                theme_id = model.nearest(row.title, row.body)
+                if theme_id is None:
+                    theme = Theme(
+                        topic_id=topic_id,
+                        label=_fit_label(engine.label_of(row.title, row.body)),
+                        keywords=_fit_keywords(engine.keywords_of(row.title, row.body)),
+                        representative_id=row.id,
+                    )
+                    session.add(theme)
+                    session.flush()
+                    theme_id = theme.id
+                else:
+                    _suggest_duplicate(session, model, row, theme_id)
+                session.add(ThemeMember(submission_id=row.id, theme_id=theme_id))
+                model.add(theme_id, row.title, row.body)
+                placed += 1
+            session.flush()
+            _placers[_placer_key(session, topic_id)] = (_topic_state(session, topic_id), model)
     return placed
+
+
+# How many of a theme's newest members a new idea is compared with, word by word.
+DUPLICATE_CANDIDATES = 200
+
+
+def _suggest_duplicate(session: Session, model: engine.Placer, row, theme_id: int) -> None:
+    repeats = sa.select(DuplicatePair.submission_id).where(
+        DuplicatePair.state != DuplicateState.DISMISSED
+    )
+    candidates = session.execute(
+        sa.select(Submission.id, Submission.title, Submission.body)
+        .join(ThemeMember, ThemeMember.submission_id == Submission.id)
+        .where(
+            ThemeMember.theme_id == theme_id,
+            _in_themes(),
+            Submission.id != row.id,
+            Submission.id.not_in(repeats),
+        )
+        .order_by(Submission.id.desc())
+        .limit(DUPLICATE_CANDIDATES)
+    ).all()
+    found = model.duplicate_of(row.title, row.body, [(c.id, c.title, c.body) for c in candidates])
+    if found is not None:
+        original, similarity, shared = found
+        session.add(
+            DuplicatePair(
+                submission_id=row.id,
+                duplicate_of_id=original,
+                similarity=round(similarity, 4),
+                shared_words=" ".join(shared)[:300],
+            )
+        )
 
 
 # Placers kept between calls, per database and topic, while the topic's themes stay as they
 # were: building one reads every member's text, placing with it takes milliseconds.
 _placers: dict[tuple[str, int], tuple[tuple, engine.Placer]] = {}
+_placing = threading.Lock()  # one thread at a time uses (and changes) a kept placer
 
 
 def _open_members(topic_id: int) -> sa.Select:
@@ -239,7 +325,7 @@ def _open_members(topic_id: int) -> sa.Select:
         sa.select(ThemeMember.theme_id, ThemeMember.submission_id)
         .join(Submission, Submission.id == ThemeMember.submission_id)
         .join(Theme, Theme.id == ThemeMember.theme_id)
-        .where(Submission.topic_id == topic_id, _in_themes(), sa.not_(Theme.closed))
+        .where(Theme.topic_id == topic_id, _in_themes(), sa.not_(Theme.closed))
     )
 
 
@@ -295,6 +381,7 @@ def _theme(session: Session, theme_id: int) -> Theme:
 
 
 def _member(session: Session, idea_id: int) -> ThemeMember:
+    lock(session)
     member = session.get(ThemeMember, idea_id)
     item = session.get(Submission, idea_id)
     if item is None or item.status in LEFT_OUT:
@@ -312,12 +399,26 @@ def _unprintable(character: str) -> bool:
     return unicodedata.category(character).startswith("C")
 
 
+def _leave(session: Session, member: ThemeMember, theme_id: int) -> None:
+    """Pin the member to ``theme_id``; the theme it leaves gets another representative."""
+    left = session.get(Theme, member.theme_id)
+    member.theme_id, member.pinned = theme_id, True
+    session.flush()
+    if left is not None and left.representative_id == member.submission_id:
+        left.representative_id = session.scalar(
+            sa.select(sa.func.min(ThemeMember.submission_id)).where(
+                ThemeMember.theme_id == left.id
+            )
+        )
+
+
 def rename(session: Session, theme_id: int, label: str, by: Owner | None) -> Theme:
     """Give a theme the owner's label, and keep its members in it; no recomputation changes
     either (the owner can still move or split them)."""
     label = " ".join(label.split())
     if not label or len(label) > LABEL_LIMIT or any(_unprintable(c) for c in label):
         raise ThemeError(f"A label is 1 to {LABEL_LIMIT} characters on one line.")
+    lock(session)
     theme = _theme(session, theme_id)
     moderation.record(session, None, by, "theme_renamed", f"#{theme.id} {theme.label}", label)
     theme.label, theme.label_by_owner = label, True
@@ -333,6 +434,7 @@ def merge(session: Session, keep_id: int, other_id: int, by: Owner | None) -> Th
     leads to the kept one."""
     if keep_id == other_id:
         raise ThemeError("A theme cannot be merged with itself.")
+    lock(session)
     keep, other = _theme(session, keep_id), _theme(session, other_id)
     if keep.topic_id != other.topic_id:
         raise ThemeError("Themes of different topics cannot be merged; move the ideas first.")
@@ -372,7 +474,7 @@ def move(session: Session, idea_id: int, theme_id: int, by: Owner | None) -> The
     session.execute(
         sa.update(ThemeMember).where(ThemeMember.theme_id == theme.id).values(pinned=True)
     )
-    member.theme_id, member.pinned = theme.id, True
+    _leave(session, member, theme.id)
     return theme
 
 
@@ -390,7 +492,7 @@ def split(session: Session, idea_id: int, by: Owner | None) -> Theme:
     session.add(theme)
     session.flush()
     moderation.record(session, item, by, "theme_split", f"#{member.theme_id}", f"#{theme.id}")
-    member.theme_id, member.pinned = theme.id, True
+    _leave(session, member, theme.id)
     return theme
 
 
@@ -398,6 +500,7 @@ def decide_duplicate(
     session: Session, idea_id: int, duplicate_of: int, confirm: bool, by: Owner | None
 ) -> DuplicatePair:
     """Confirm ("the same idea") or dismiss ("not the same") a suggested pair, for good."""
+    lock(session)
     pair = session.scalars(
         sa.select(DuplicatePair).where(
             DuplicatePair.submission_id == idea_id, DuplicatePair.duplicate_of_id == duplicate_of
@@ -457,7 +560,9 @@ def summaries(session: Session, idea_ids: Iterable[int] | None = None) -> list[S
     members: dict[int, list] = defaultdict(list)
     for row in session.execute(query):
         members[row.theme_id].append(row)
-    themes = session.scalars(sa.select(Theme).where(Theme.id.in_(list(members))))
+    themes = session.scalars(
+        sa.select(Theme).where(Theme.id.in_(query.with_only_columns(ThemeMember.theme_id)))
+    )
     result = []
     for theme in themes:
         rows = members[theme.id]

@@ -113,7 +113,8 @@ def normalise(text: str) -> str:
     return _JOINED.sub("", text)
 
 
-@lru_cache(maxsize=50_000)
+# Texts are tokenised several times in one computation; a few thousand stay cached.
+@lru_cache(maxsize=8_192)
 def tokens(text: str) -> tuple[str | None, ...]:
     """The words of a text, normalised, in order; None where a stop word or a number was, so
     that word pairs never span one."""
@@ -162,7 +163,7 @@ def term_counts(title: str | None, body: str) -> Counter[int]:
             for gram in grams:
                 counts[gram] += weight * CHAR_WEIGHT
             current = stem(word)
-            if previous is not None and previous != current:
+            if PAIR_WEIGHT and previous is not None and previous != current:
                 counts[_feature(f"p:{previous} {current}")] += weight * PAIR_WEIGHT
             previous = current
     return counts
