@@ -49,7 +49,7 @@ STOP_WORDS = frozenset(
     maybe perhaps great good nice idea ideas suggest suggestion would love year years next
     within without better best keep give fine day days time times instead else still
     always often sometimes usually actually probably definitely especially already
-    conference event himss attendee attendees people folks everyone anyone someone
+    per each across conference event himss attendee attendees people folks everyone anyone someone
     """.split()
 )
 
