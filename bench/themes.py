@@ -115,7 +115,13 @@ def speed_rows(labelled: quality.Labelled, sizes: list[int], place: int) -> list
 
         baseline = _seconds(vectors_only)
         rows.append(
-            (f"recompute {n} ideas (warm), s", warm, baseline, f"< {target}", warm < target)
+            (
+                f"recompute {n} ideas (warm), s",
+                warm,
+                baseline,
+                f"< {target}" if target else "",
+                warm < target if target else None,
+            )
         )
         rows.append((f"recompute {n} ideas (cold), s", cold, baseline, "", None))
     ideas = generated(labelled, place, seed=2)

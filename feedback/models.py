@@ -494,12 +494,9 @@ class ThemeRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # "running", "done" or "failed"
-    state: Mapped[str] = mapped_column(sa.String(16), default="running")
     ideas: Mapped[int] = mapped_column(default=0)
     themes: Mapped[int] = mapped_column(default=0)
     duplicates: Mapped[int] = mapped_column(default=0)
     seconds: Mapped[float | None] = mapped_column()
     # The algorithm's version and parameters, as JSON.
     params: Mapped[str] = mapped_column(sa.Text, default="{}")
-    error: Mapped[str | None] = mapped_column(sa.String(500))

@@ -409,7 +409,7 @@ def _continue_ids(
             previous[corpus.ideas[r].id] for r in rows if corpus.ideas[r].id in previous
         )
         for theme, n in shared.items():
-            if 2 * n > min(len(rows), old_sizes[theme]) or n * 2 > len(rows):
+            if 2 * n > min(len(rows), old_sizes[theme]):
                 overlaps.append((-n, theme, min(rows), g))
     used = set(taken)
     for _n, theme, _first, g in sorted(overlaps):

@@ -160,7 +160,6 @@ def rebuild(
             break
         session.rollback()
     _save(session, result, found)
-    run.state = "done"
     run.finished_at = utcnow()
     run.ideas = len(ideas)
     run.themes = len(result.themes)

@@ -23,13 +23,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("started_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", feedback.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("ideas", sa.Integer(), nullable=False),
         sa.Column("themes", sa.Integer(), nullable=False),
         sa.Column("duplicates", sa.Integer(), nullable=False),
         sa.Column("seconds", sa.Double(), nullable=True),
         sa.Column("params", sa.Text(), nullable=False),
-        sa.Column("error", sa.String(length=500), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_theme_runs")),
     )
     op.create_table(
