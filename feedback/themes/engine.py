@@ -104,21 +104,22 @@ def pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
-def _content_key(idea: Idea) -> str:
-    source = f"{idea.title or ''}\n{idea.body}"
-    return hashlib.sha1(text.normalise(source).encode("utf-8")).hexdigest()
-
-
 class _Corpus:
     """The ideas of one computation, in content order, with their vectors."""
 
     def __init__(self, ideas: Sequence[Idea]):
-        self.ideas = sorted(ideas, key=lambda i: (_content_key(i), i.id))
+        normalised = {i.id: text.normalise(f"{i.title or ''} {i.body}").strip() for i in ideas}
+        # Content order: a hash of the normalised text, so arrival order never matters.
+        key = {
+            i: hashlib.sha1(n.encode("utf-8", "surrogatepass")).hexdigest()
+            for i, n in normalised.items()
+        }
+        self.ideas = sorted(ideas, key=lambda i: (key[i.id], i.id))
         self.index = {idea.id: n for n, idea in enumerate(self.ideas)}
         counts = [text.term_counts(i.title, i.body) for i in self.ideas]
         self.weights = text.corpus_weights(counts)
         self.matrix = text.vectors(counts, self.weights)
-        self.normalised = [text.normalise(f"{i.title or ''} {i.body}").strip() for i in self.ideas]
+        self.normalised = [normalised[i.id] for i in self.ideas]
 
     def neighbours(self, rows: Sequence[int], params: Params) -> dict[int, dict[int, float]]:
         """Sparse similarity graph over ``rows``: each row's strongest edges, symmetric."""
@@ -126,9 +127,10 @@ class _Corpus:
         if len(rows) < 2:
             return graph
         block = self.matrix[list(rows)]
+        across = block.T.tocsr()
         chunk = 256
         for start in range(0, len(rows), chunk):
-            sims = (block[start : start + chunk] @ block.T).toarray()
+            sims = (block[start : start + chunk] @ across).toarray()
             for offset, row in enumerate(sims):
                 i = start + offset
                 row[i] = 0.0
@@ -321,7 +323,7 @@ def _surface_forms(ideas: Iterable[Idea]) -> dict[str, str]:
     """The most common written form of each stem ("outlets" for "outlet")."""
     seen: dict[str, Counter[str]] = defaultdict(Counter)
     for idea in ideas:
-        for word in text.words(f"{idea.title or ''} {idea.body}"):
+        for word in (*text.words(idea.title or ""), *text.words(idea.body)):
             seen[text.stem(word)][word] += 1
     return {s: min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] for s, forms in seen.items()}
 

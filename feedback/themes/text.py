@@ -146,8 +146,21 @@ def concept(word: str) -> str | None:
     return _CONCEPT_OF.get(stem(word))
 
 
+@lru_cache(maxsize=200_000)
+def _contributions(word: str) -> tuple[tuple[int, float], ...]:
+    """What one use of a word adds: its stem, its concept, its character n-grams."""
+    stem_feature, grams = _word_features(word)
+    added = [(stem_feature, 1.0)]
+    named = concept(word)
+    if named is not None:
+        added.append((_feature("k:" + named), CONCEPT_WEIGHT))
+    added.extend((gram, CHAR_WEIGHT) for gram in grams)
+    return tuple(added)
+
+
 def term_counts(title: str | None, body: str) -> Counter[int]:
-    """Weighted feature counts of one idea: stems, stem pairs and character n-grams."""
+    """Weighted feature counts of one idea: stems, concepts, character n-grams (and stem
+    pairs when PAIR_WEIGHT is set)."""
     counts: Counter[int] = Counter()
     for text, weight in ((title or "", TITLE_WEIGHT), (body, 1.0)):
         previous = None
@@ -155,17 +168,13 @@ def term_counts(title: str | None, body: str) -> Counter[int]:
             if word is None:
                 previous = None
                 continue
-            stem_feature, grams = _word_features(word)
-            counts[stem_feature] += weight
-            named = concept(word)
-            if named is not None:
-                counts[_feature("k:" + named)] += weight * CONCEPT_WEIGHT
-            for gram in grams:
-                counts[gram] += weight * CHAR_WEIGHT
-            current = stem(word)
-            if PAIR_WEIGHT and previous is not None and previous != current:
-                counts[_feature(f"p:{previous} {current}")] += weight * PAIR_WEIGHT
-            previous = current
+            for feature, share in _contributions(word):
+                counts[feature] += weight * share
+            if PAIR_WEIGHT:
+                current = stem(word)
+                if previous is not None and previous != current:
+                    counts[_feature(f"p:{previous} {current}")] += weight * PAIR_WEIGHT
+                previous = current
     return counts
 
 
