@@ -445,3 +445,28 @@ def test_a_new_copy_of_an_idea_is_suggested_as_its_duplicate_without_a_rebuild(
     first = ideas["slides"][0]
     copy = make_submission(title=SLIDES[0][0], body=SLIDES[0][1] + " Thanks!")
     assert {"idea": copy, "duplicate_of": first, "confirmed": False} in _list(runner)["duplicates"]
+
+
+def test_a_rebuild_computes_again_while_owners_keep_deciding(app, runner, ideas, monkeypatch):
+    runner.invoke(args=["themes", "rebuild"])
+    wifi = _theme_of(app)[ideas["wifi"][0]]
+    computing = engine.compute
+    calls = []
+
+    def compute_while_the_owner_renames(*args, **kwargs):
+        calls.append(True)
+        if len(calls) < store.ATTEMPTS:
+            other = sa.orm.Session(get_session().get_bind())
+            store.rename(other, wifi, f"Name {len(calls)}", None)
+            other.commit()
+            other.close()
+        return computing(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "compute", compute_while_the_owner_renames)
+    with app.app_context():
+        run = store.rebuild(get_session())
+        assert run.ideas == 7
+    assert len(calls) == store.ATTEMPTS
+    listing = {t["id"]: t for t in _list(runner)["themes"]}
+    assert listing[wifi]["label"] == f"Name {store.ATTEMPTS - 1}"
+    assert set(listing[wifi]["ideas"]) == set(ideas["wifi"])

@@ -110,6 +110,8 @@ DECISIONS = (
     "duplicate_confirmed",
     "duplicate_dismissed",
 )
+# Computations that find an owner's decision made meanwhile before the last one holds the lock.
+ATTEMPTS = 3
 # Owner decisions, placements and a computation's save take turns (PostgreSQL; SQLite lets
 # one writer in at a time anyway).
 _LOCK_KEY = 0x7E3E5
@@ -143,18 +145,27 @@ def rebuild(
     meanwhile. Call it with nothing else pending.
     """
     say = progress or (lambda _step: None)
-    for _attempt in range(3):
+    for attempt in range(ATTEMPTS):
         started = time.perf_counter()
+        last = attempt == ATTEMPTS - 1
+        run = ThemeRun(params=json.dumps(params.describe(), sort_keys=True))
+        if last:
+            # Owners kept deciding while it computed: this time compute holding the lock.
+            session.add(run)
+            session.flush()  # SQLite: this connection now holds the write lock
+            lock(session)
         say("reading ideas")
         version = _decisions_version(session)
         ideas, found, previous = _ideas(session), decisions(session), _previous(session)
-        session.commit()
+        if not last:
+            session.commit()
         say(f"computing themes of {len(ideas)} ideas")
         result = engine.compute(ideas, found, previous, params)
         say("saving")
-        run = ThemeRun(params=json.dumps(params.describe(), sort_keys=True))
+        if last:
+            break
         session.add(run)
-        session.flush()  # SQLite: this connection now holds the write lock
+        session.flush()
         lock(session)
         if _decisions_version(session) == version:
             break
