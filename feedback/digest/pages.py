@@ -6,7 +6,6 @@ import tempfile
 from io import StringIO
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -29,7 +28,7 @@ from feedback.forms import ActionForm, DigestOptionsForm
 from feedback.models import Digest
 from feedback.owner_pages import require_owner
 from feedback.request_security import CONTENT_SECURITY_POLICY, no_store
-from feedback.themes import store
+from feedback.themes.pages import place_new_ideas
 from feedback.topics import list_topics
 
 bp = Blueprint("digest", __name__, url_prefix="/admin/digests")
@@ -126,21 +125,9 @@ def new():
     return _preview(form, options, request.query_string.decode())
 
 
-def _place_new_ideas() -> None:
-    """Put new ideas in their themes for good, as the themes pages do, so a preview and the
-    digest sent after it show the same themes; another request placing them first is as good.
-    """
-    session = get_session()
-    try:
-        store.place_new(session)
-        session.commit()
-    except sa.exc.IntegrityError:
-        session.rollback()
-
-
 def _preview(form: DigestOptionsForm, options: contents.Options, query: str, status: int = 200):
     """The new-digest page as it stands now, carrying the fingerprint of what it shows."""
-    _place_new_ideas()
+    place_new_ideas()
     session = get_session()
     # Taken before the preview is read: an idea arriving in between makes sending refuse,
     # rather than go out unseen.
@@ -219,7 +206,7 @@ class _TextSpool:
 def download_new(fmt: str):
     """Download the next digest, not recorded as sent."""
     _form, options = _valid_options(request.args)
-    _place_new_ideas()
+    place_new_ideas()
     draft = delivery.rendition(get_session(), current_app.config, options=options)
     name = f"digest-draft-{draft.head.generated}"
     return _download(fmt, draft, name)

@@ -138,6 +138,12 @@ def _commit_unless_raced(work: Callable[[Session], Any]) -> bool:
     return True
 
 
+def place_new_ideas() -> None:
+    """Put new ideas in their themes for good before a page shows themes (the themes pages,
+    a digest preview), so what is shown and what is sent after it agree."""
+    _commit_unless_raced(store.place_new)
+
+
 def _theme(theme_id: int) -> Theme:
     theme = get_session().get(Theme, theme_id)
     if theme is None:
@@ -183,7 +189,7 @@ def _valid(form: F) -> F:
 @bp.get("/")
 def list_page():
     """Every theme largest first, with a chart of the largest and the last computation."""
-    _commit_unless_raced(store.place_new)
+    place_new_ideas()
     found = store.overview(get_session(), page_number(), PER_PAGE)
     return render_template(
         "owner/themes.html",
@@ -216,7 +222,7 @@ def show(theme_id: int):
     theme = _theme(theme_id)
     if theme.merged_into_id is not None:
         return redirect(url_for("themes.show", theme_id=theme.merged_into_id))
-    _commit_unless_raced(store.place_new)
+    place_new_ideas()
     return _render_theme(theme)
 
 
