@@ -110,8 +110,8 @@ def speed_rows(labelled: quality.Labelled, sizes: list[int], place: int) -> list
         )
 
         def vectors_only(ideas=ideas):
-            counts = [text.term_counts(i.title, i.body) for i in ideas]
-            text.vectors(counts, text.corpus_weights(counts))
+            tokens = text.tokenised((i.title, i.body) for i in ideas)
+            text.vectors(tokens.features(), text.corpus_weights(tokens))
 
         baseline = _seconds(vectors_only)
         rows.append(

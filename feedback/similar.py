@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 import weakref
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -150,7 +149,7 @@ class _Index:
     seen: dict[int, datetime]
     built: float
 
-    def vectors(self, counts: Sequence[Counter[int]]) -> sp.csr_matrix:
+    def vectors(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         return tfidf.vectors(counts, self.weights)
 
     def candidates(self, query: sp.csr_matrix, count: int) -> list[int]:
@@ -198,8 +197,8 @@ def _public_rows() -> sa.Select:
     )
 
 
-def _counts(rows: Sequence[_Row] | Sequence[Submission]) -> list[Counter[int]]:
-    return [tfidf.term_counts(row.title, row.body) for row in rows]
+def _counts(rows: Sequence[_Row] | Sequence[Submission]) -> sp.csr_matrix:
+    return tfidf.features((row.title, row.body) for row in rows)
 
 
 def _weights(documents: int, frequency: np.ndarray, features: np.ndarray) -> tfidf.Weights:
@@ -222,8 +221,7 @@ def _build(session: Session) -> _Index:
     for part in result.partitions():
         rows = [_Row(*r) for r in part]
         chunk = _counts(rows)
-        keys = np.fromiter((f for c in chunk for f in c), dtype=np.int64)
-        features, present = np.unique(keys, return_counts=True)
+        features, present = np.unique(chunk.indices, return_counts=True)
         frequency[features] += present
         weights = _weights(len(ids) + len(rows), frequency, features)
         row, feature, weight = _kept(tfidf.vectors(chunk, weights))
@@ -364,11 +362,11 @@ def find(
 
     ``exclude`` leaves out one idea (the reader's own). None scores below MIN_SCORE.
     """
-    counts = tfidf.term_counts(None, text)
+    counts = tfidf.features([(None, text)])
     index = _holder(session).current(session)
-    if index is None or not counts or limit < 1:
+    if index is None or not counts.nnz or limit < 1:
         return []
-    ids = index.candidates(index.vectors([counts]), limit * CANDIDATES_PER_RESULT + 1)
+    ids = index.candidates(index.vectors(counts), limit * CANDIDATES_PER_RESULT + 1)
     if not ids:
         return []
     gate = visibility.public_submissions().order_by(None).where(Submission.id.in_(ids))
@@ -378,7 +376,7 @@ def find(
     if not items:
         return []
     # Scored again on the text they have now, with every feature.
-    scores = _against_first(index.vectors([counts, *_counts(items)]))
+    scores = _against_first(index.vectors(sp.vstack([counts, _counts(items)]).tocsr()))
     scored = zip(scores.tolist(), items, strict=True)
     ranked = sorted(scored, key=lambda pair: (-pair[0], pair[1].id))
     return [Match(item, min(score, 1.0)) for score, item in ranked if score >= MIN_SCORE][:limit]

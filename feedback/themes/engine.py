@@ -105,58 +105,70 @@ def pair(a: int, b: int) -> tuple[int, int]:
 
 
 class _Corpus:
-    """The ideas of one computation, in content order, with their vectors."""
+    """The ideas of one computation, in content order, read once, with their word weights."""
 
     def __init__(self, ideas: Sequence[Idea]):
-        normalised = {i.id: text.normalise(f"{i.title or ''} {i.body}").strip() for i in ideas}
+        parts = {i.id: text.normalised_pair(i.title, i.body) for i in ideas}
         # Content order: a hash of the normalised text, so arrival order never matters.
         key = {
-            i: hashlib.sha1(n.encode("utf-8", "surrogatepass")).hexdigest()
-            for i, n in normalised.items()
+            i: hashlib.sha1(" ".join(p).strip().encode("utf-8", "surrogatepass")).hexdigest()
+            for i, p in parts.items()
         }
         self.ideas = sorted(ideas, key=lambda i: (key[i.id], i.id))
         self.index = {idea.id: n for n, idea in enumerate(self.ideas)}
-        counts = [text.term_counts(i.title, i.body) for i in self.ideas]
-        self.weights = text.corpus_weights(counts)
-        self.matrix = text.vectors(counts, self.weights)
-        self.normalised = [normalised[i.id] for i in self.ideas]
+        self.tokens = text.Tokenised(parts[i.id] for i in self.ideas)
+        self.weights = text.corpus_weights(self.tokens)
 
-    def neighbours(self, rows: Sequence[int], params: Params) -> dict[int, dict[int, float]]:
-        """Sparse similarity graph over ``rows``: each row's strongest edges, symmetric."""
-        graph: dict[int, dict[int, float]] = defaultdict(dict)
+    def neighbours(self, rows: Sequence[int], params: Params) -> tuple[np.ndarray, ...]:
+        """Each row's strongest edges among ``rows``, as (row, other, similarity) arrays."""
+        found: list[tuple[np.ndarray, ...]] = []
         if len(rows) < 2:
-            return graph
-        block = self.matrix[list(rows)]
+            return _no_edges()
+        rows = np.asarray(rows)
+        block = text.vectors(self.tokens.features(rows), self.weights)
+        # Only the features these ideas use, numbered from 0: the transpose stays small.
+        used, column = np.unique(block.indices, return_inverse=True)
+        block = sp.csr_matrix((block.data, column.ravel(), block.indptr), (len(rows), len(used)))
         across = block.T.tocsr()
-        chunk = 256
+        chunk = 128
         for start in range(0, len(rows), chunk):
             sims = (block[start : start + chunk] @ across).toarray()
+            sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = 0.0
             for offset, row in enumerate(sims):
-                i = start + offset
-                row[i] = 0.0
                 keep = np.flatnonzero(row >= params.min_edge)
                 if len(keep) > params.neighbours:
-                    top = np.argpartition(-row[keep], params.neighbours)[: params.neighbours]
-                    keep = keep[top]
-                for j in keep.tolist():
-                    value = float(row[j])
-                    a, b = rows[i], rows[j]
-                    graph[a][b] = value
-                    graph[b][a] = value
-        return graph
+                    keep = keep[
+                        np.argpartition(-row[keep], params.neighbours)[: params.neighbours]
+                    ]
+                found.append((np.full(len(keep), rows[start + offset]), rows[keep], row[keep]))
+        return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
+
+
+def _no_edges() -> tuple[np.ndarray, ...]:
+    return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+
+
+def _graph(corpus: _Corpus, by_topic: dict[int, list[int]], params: Params) -> sp.csr_matrix:
+    """The similarity graph: every idea's strongest edges within its topic, both ways."""
+    edges = [corpus.neighbours(rows, params) for rows in by_topic.values()]
+    source, target, value = (
+        np.concatenate(parts) for parts in zip(_no_edges(), *edges, strict=True)
+    )
+    n = len(corpus.ideas)
+    directed = sp.csr_matrix((value, (source, target)), shape=(n, n))
+    return directed.maximum(directed.T).tocsr()
 
 
 def _is_duplicate(corpus: _Corpus, a: int, b: int, similarity: float, params: Params) -> bool:
     if similarity < params.duplicate_similarity:
         return False
-    return fuzz.token_set_ratio(corpus.normalised[a], corpus.normalised[b]) >= (
-        params.duplicate_ratio
-    )
+    normalised = corpus.tokens.normalised
+    return fuzz.token_set_ratio(normalised[a], normalised[b]) >= params.duplicate_ratio
 
 
 def _duplicates(
     corpus: _Corpus,
-    graph: dict[int, dict[int, float]],
+    graph: sp.csr_matrix,
     decisions: Decisions,
     params: Params,
 ) -> dict[int, tuple[int, float, bool]]:
@@ -166,18 +178,23 @@ def _duplicates(
     for dup, original in decisions.confirmed.items():
         if dup in index and original in index:
             a, b = index[dup], index[original]
-            found[a] = (b, graph.get(a, {}).get(b, 0.0), True)
+            found[a] = (b, float(graph[a, b]), True)
     originals = {b for b, _, _ in found.values()}
+    # Only edges this strong can join a duplicate and the idea it repeats.
+    close = graph.multiply(graph >= params.duplicate_similarity).tocsr()
     by_arrival = sorted(range(len(corpus.ideas)), key=lambda n: _arrival(corpus.ideas[n]))
     rank = {n: r for r, n in enumerate(by_arrival)}
     for n in by_arrival:
-        if n in found or n in originals:
+        span = slice(close.indptr[n], close.indptr[n + 1])
+        if n in found or n in originals or span.start == span.stop:
             continue
         idea = corpus.ideas[n]
         best = None
-        for m, similarity in graph.get(n, {}).items():
+        for m, similarity in zip(
+            close.indices[span].tolist(), close.data[span].tolist(), strict=True
+        ):
             other = corpus.ideas[m]
-            if rank[m] > rank[n] or m in found or other.topic != idea.topic:
+            if rank[m] > rank[n] or m in found:
                 continue
             if pair(idea.id, other.id) in decisions.dismissed:
                 continue
@@ -216,7 +233,7 @@ class _Groups:
 
 def _agglomerate(
     rows: list[int],
-    graph: dict[int, dict[int, float]],
+    graph: sp.csr_matrix,
     starts: _Groups,
     anchor: dict[int, int],
     closed: frozenset[int],
@@ -233,7 +250,6 @@ def _agglomerate(
     members: dict[int, list[int]] = defaultdict(list)
     for r in rows:
         members[starts.find(r)].append(r)
-    cluster_of = {r: starts.find(r) for r in rows}
     anchors: dict[int, int | None] = {}
     for c, ms in members.items():
         pinned = {anchor[m] for m in ms if m in anchor}
@@ -242,15 +258,21 @@ def _agglomerate(
         c: {earlier[m] for m in ms if m in earlier and m not in anchor}
         for c, ms in members.items()
     }
+    # The similarity summed between every two starting groups, from the graph at once.
+    clusters = sorted(members)
+    position = {c: n for n, c in enumerate(clusters)}
+    local = np.asarray(rows)
+    assign = sp.csr_matrix(
+        (np.ones(len(rows)), (np.arange(len(rows)), [position[starts.find(r)] for r in rows])),
+        shape=(len(rows), len(clusters)),
+    )
+    between = (assign.T @ graph[local][:, local] @ assign).tocoo()
     sums: dict[int, dict[int, float]] = defaultdict(dict)
-    for a in rows:
-        ca = cluster_of[a]
-        for b, value in graph.get(a, {}).items():
-            cb = cluster_of.get(b)
-            if cb is None or cb == ca or b < a:
-                continue
-            sums[ca][cb] = sums[ca].get(cb, 0.0) + value
-            sums[cb][ca] = sums[ca][cb]
+    for p, q, total in zip(
+        between.row.tolist(), between.col.tolist(), between.data.tolist(), strict=True
+    ):
+        if p != q:
+            sums[clusters[p]][clusters[q]] = total
 
     def allowed(a: int, b: int) -> bool:
         x, y = anchors[a], anchors[b]
@@ -302,30 +324,47 @@ def _agglomerate(
     return [sorted(ms) for ms in members.values()]
 
 
-def _terms(idea: Idea) -> Counter[str]:
-    """Stems and stem pairs of an idea, for keywords (title counted twice)."""
-    counts: Counter[str] = Counter()
-    for source, weight in ((idea.title or "", 2), (idea.body, 1)):
-        previous = None
-        for word in text.tokens(source):
-            if word is None:
-                previous = None
-                continue
-            current = text.stem(word)
-            counts[current] += weight
-            if previous is not None and previous != current:
-                counts[f"{previous} {current}"] += weight
-            previous = current
-    return counts
+def _terms(tokens: text.Tokenised) -> tuple[sp.csr_matrix, tuple[np.ndarray, ...], list[str]]:
+    """Stems and stem pairs of every idea, for keywords (a title's counted twice).
+
+    Returns idea x term counts; each use's idea, place (the order titles and then bodies
+    read in, a stem before the pair it ends) and term; and each term's text.
+    """
+    stems: dict[str, int] = {}
+    stem_of = np.array(
+        [stems.setdefault(text.stem(w), len(stems)) for w in tokens.words], dtype=np.int64
+    )
+    used = np.flatnonzero(tokens.ids >= 0)
+    term = stem_of[tokens.ids[used]]
+    weight = np.where(tokens.title[used], 2.0, 1.0)
+    # A pair: two words written next to each other, in one idea's title or body.
+    after = used[1:][np.diff(used) == 1]
+    after = after[
+        (tokens.rows[after] == tokens.rows[after - 1])
+        & (tokens.title[after] == tokens.title[after - 1])
+    ]
+    first, second = stem_of[tokens.ids[after - 1]], stem_of[tokens.ids[after]]
+    after, first, second = (a[first != second] for a in (after, first, second))
+    codes, pair_term = np.unique(first * len(stems) + second, return_inverse=True)
+    names = list(stems)
+    names += [f"{names[c // len(stems)]} {names[c % len(stems)]}" for c in codes.tolist()]
+    term = np.concatenate([term, len(stems) + pair_term.ravel()])
+    at = np.concatenate([2 * used, 2 * after + 1])
+    row = tokens.rows[np.concatenate([used, after])]
+    weight = np.concatenate([weight, np.where(tokens.title[after], 2.0, 1.0)])
+    counts = sp.csr_matrix((weight, (row, term)), shape=(len(tokens), len(names)))
+    return counts, (row, at, term), names
 
 
-def _surface_forms(ideas: Iterable[Idea]) -> dict[str, str]:
+def _surface_forms(tokens: text.Tokenised) -> dict[str, str]:
     """The most common written form of each stem ("outlets" for "outlet")."""
-    seen: dict[str, Counter[str]] = defaultdict(Counter)
-    for idea in ideas:
-        for word in (*text.words(idea.title or ""), *text.words(idea.body)):
-            seen[text.stem(word)][word] += 1
-    return {s: min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] for s, forms in seen.items()}
+    uses = np.bincount(tokens.ids[tokens.ids >= 0], minlength=len(tokens.words))
+    forms: dict[str, tuple[int, str]] = {}
+    for word, n in zip(tokens.words, uses.tolist(), strict=True):
+        s = text.stem(word)
+        if s not in forms or (-n, word) < (-forms[s][0], forms[s][1]):
+            forms[s] = (n, word)
+    return {s: word for s, (_n, word) in forms.items()}
 
 
 def _keywords(groups: list[list[int]], corpus: _Corpus, count: int) -> list[tuple[str, ...]]:
@@ -333,38 +372,45 @@ def _keywords(groups: list[list[int]], corpus: _Corpus, count: int) -> list[tupl
 
     Equal scores go to the term written first (titles come first), not to the alphabet.
     """
-    terms = [_terms(i) for i in corpus.ideas]
-    theme_terms: list[Counter[str]] = []
-    first_seen: list[dict[str, int]] = []
-    for rows in groups:
-        total: Counter[str] = Counter()
-        order: dict[str, int] = {}
-        for r in rows:
-            for term, n in terms[r].items():
-                # Once per idea, plus a little per use: words many members share win.
-                total[term] += 1.0 + 0.1 * n
-                order.setdefault(term, len(order))
-        theme_terms.append(total)
-        first_seen.append(order)
-    overall: Counter[str] = Counter()
-    for t in theme_terms:
-        overall.update(t)
-    average = sum(overall.values()) / max(len(theme_terms), 1)
-    forms = _surface_forms(corpus.ideas)
+    counts, (row, at, term), names = _terms(corpus.tokens)
+    # Once per idea, plus a little per use: words many members share win.
+    counts.data = 1.0 + 0.1 * counts.data
+    group_of = np.empty(len(corpus.ideas), dtype=np.int64)
+    for g, rows in enumerate(groups):
+        group_of[rows] = g
+    assign = sp.csr_matrix(
+        (np.ones(len(group_of)), (group_of, np.arange(len(group_of)))),
+        shape=(len(groups), len(group_of)),
+    )
+    totals = (assign @ counts).tocoo()
+    order = np.lexsort((totals.col, totals.row))
+    g, w, total = totals.row[order], totals.col[order], totals.data[order]
+    # Where each theme first wrote each term.
+    use_group = group_of[row]
+    first = np.lexsort((at, term, use_group))
+    starts = np.ones(len(first), dtype=bool)
+    starts[1:] = (use_group[first][1:] != use_group[first][:-1]) | (
+        term[first][1:] != term[first][:-1]
+    )
+    written = at[first][starts]
+    overall = np.bincount(w, weights=total, minlength=len(names))
+    average = overall.sum() / max(len(groups), 1)
+    size = np.bincount(g, weights=total, minlength=len(groups))
+    score = (total / size[g]) * np.log(1 + average / overall[w])
+    ranked = np.lexsort((written, -score, g))
+    bounds = np.searchsorted(g[ranked], np.arange(len(groups) + 1))
+    forms = _surface_forms(corpus.tokens)
     result = []
-    for t, order in zip(theme_terms, first_seen, strict=True):
-        size = sum(t.values()) or 1
-        ranked = sorted(
-            t, key=lambda w: (-(t[w] / size) * math.log(1 + average / overall[w]), order[w])
-        )
+    for k in range(len(groups)):
         chosen: list[str] = []
-        for term in ranked:
-            parts = term.split(" ")
-            if len(parts) == 1 and any(term in c.split(" ") for c in chosen):
+        for t in w[ranked[bounds[k] : bounds[k + 1]]].tolist():
+            term_text = names[t]
+            parts = term_text.split(" ")
+            if len(parts) == 1 and any(term_text in c.split(" ") for c in chosen):
                 continue
             if len(parts) == 2 and all(p in chosen for p in parts):
                 chosen = [c for c in chosen if c not in parts]
-            chosen.append(term)
+            chosen.append(term_text)
             if len(chosen) == count:
                 break
         result.append(tuple(" ".join(forms.get(p, p) for p in c.split(" ")) for c in chosen))
@@ -384,14 +430,17 @@ def _label(keywords: tuple[str, ...], only: Idea | None = None) -> str:
     return label[:1].upper() + label[1:]
 
 
-def _centrality(rows: list[int], graph: dict[int, dict[int, float]]) -> dict[int, float]:
-    if len(rows) == 1:
-        return {rows[0]: 1.0}
-    inside = set(rows)
-    return {
-        r: sum(v for m, v in graph.get(r, {}).items() if m in inside) / (len(rows) - 1)
-        for r in rows
-    }
+def _centrality(groups: list[list[int]], graph: sp.csr_matrix) -> np.ndarray:
+    """How alike each idea is to the rest of its theme: mean similarity, 1 when alone."""
+    group_of = np.empty(graph.shape[0], dtype=np.int64)
+    sizes = np.empty(graph.shape[0])
+    for g, rows in enumerate(groups):
+        group_of[rows] = g
+        sizes[rows] = len(rows)
+    edges = graph.tocoo()
+    inside = group_of[edges.row] == group_of[edges.col]
+    total = np.bincount(edges.row[inside], weights=edges.data[inside], minlength=len(sizes))
+    return np.where(sizes > 1, total / np.maximum(sizes - 1, 1), 1.0)
 
 
 def _continue_ids(
@@ -434,9 +483,7 @@ def compute(
     by_topic: dict[int, list[int]] = defaultdict(list)
     for n, idea in enumerate(corpus.ideas):
         by_topic[idea.topic].append(n)
-    graph: dict[int, dict[int, float]] = {}
-    for rows in by_topic.values():
-        graph.update(corpus.neighbours(rows, params))
+    graph = _graph(corpus, by_topic, params)
     duplicates = _duplicates(corpus, graph, decisions, params)
 
     # A theme id pinned in two topics stays with the topic holding most of its pins.
@@ -479,10 +526,10 @@ def compute(
             groups.append((g, min(pinned) if pinned else None))
     ids = _continue_ids(groups, corpus, previous, {a for _g, a in groups if a is not None})
     keywords = _keywords([g for g, _a in groups], corpus, params.keywords)
+    closeness = _centrality([g for g, _a in groups], graph).tolist()
     themes = []
     for (rows, _anchored), theme_id, words in zip(groups, ids, keywords, strict=True):
-        closeness = _centrality(rows, graph)
-        central = max(rows, key=lambda r: (closeness[r], -r))
+        central = max(rows, key=lambda r: (round(closeness[r], 9), -r))
         themes.append(
             Theme(
                 id=theme_id,
@@ -503,7 +550,12 @@ def compute(
                 idea=a.id,
                 duplicate_of=b.id,
                 similarity=round(similarity, 4),
-                shared=tuple(text.shared_words(f"{a.title or ''} {a.body}", b.body)),
+                shared=tuple(
+                    text.shared_words(
+                        corpus.tokens.words_of(dup),
+                        corpus.tokens.words_of(original, body_only=True),
+                    )
+                ),
                 confirmed=confirmed,
             )
         )
@@ -539,23 +591,28 @@ class Placer:
 
     def __init__(self, members: Sequence[tuple[int, str | None, str]], params: Params):
         self.params = params
-        counts = [text.term_counts(title, body) for _t, title, body in members]
-        self.weights = text.corpus_weights(counts)
+        tokens = text.tokenised((title, body) for _t, title, body in members)
+        self.weights = text.corpus_weights(tokens)
         self.themes = sorted({t for t, _title, _body in members})
         self.position = {t: n for n, t in enumerate(self.themes)}
-        rows = [self.position[t] for t, _title, _body in members]
-        assign = sp.csr_matrix(
-            (np.ones(len(rows)), (np.arange(len(rows)), rows)),
-            shape=(len(rows), len(self.themes)),
-        )
+        rows = np.array([self.position[t] for t, _title, _body in members], dtype=np.int64)
         # Feature x theme sums of the members' vectors: a new idea's few features read only
-        # their own rows.
-        self.by_feature = (text.vectors(counts, self.weights).T @ assign).tocsr()
+        # their own rows. Summed a chunk of members at a time, to bound the memory.
+        self.by_feature = sp.csr_matrix((text.DIMENSIONS, len(self.themes)))
+        for start in range(0, len(rows), text.CHUNK):
+            part = np.arange(start, min(start + text.CHUNK, len(rows)))
+            assign = sp.csr_matrix(
+                (np.ones(len(part)), (np.arange(len(part)), rows[part])),
+                shape=(len(part), len(self.themes)),
+            )
+            vectors = text.vectors(tokens.features(part), self.weights)
+            self.by_feature = self.by_feature + (vectors.T @ assign)
+        self.by_feature = self.by_feature.tocsr()
         self.sizes = np.bincount(rows, minlength=len(self.themes)).astype(float)
         self.pending: list[tuple[int, sp.csr_matrix]] = []  # added since, folded in later
 
     def _vector(self, title: str | None, body: str) -> sp.csr_matrix:
-        return text.vectors([text.term_counts(title, body)], self.weights)
+        return text.vectors(text.features([(title, body)]), self.weights)
 
     def nearest(self, title: str | None, body: str) -> int | None:
         if not self.themes:
@@ -579,23 +636,24 @@ class Placer:
         similarity and the words both share; None when it repeats none."""
         if not candidates:
             return None
-        mine = self._vector(title, body)
-        theirs = text.vectors([text.term_counts(t, b) for _id, t, b in candidates], self.weights)
-        similarities = (theirs @ mine.T).toarray().ravel()
-        own = text.normalise(f"{title or ''} {body}").strip()
+        tokens = text.tokenised([(title, body), *((t, b) for _id, t, b in candidates)])
+        vectors = text.vectors(tokens.features(), self.weights)
+        similarities = (vectors[1:] @ vectors[0].T).toarray().ravel()
+        own = tokens.normalised[0]
         best = None
-        for (idea, t, b), similarity in zip(candidates, similarities, strict=True):
+        for k, ((idea, _t, _b), similarity) in enumerate(
+            zip(candidates, similarities, strict=True), start=1
+        ):
             if similarity < self.params.duplicate_similarity:
                 continue
-            other = text.normalise(f"{t or ''} {b}").strip()
-            if fuzz.token_set_ratio(own, other) < self.params.duplicate_ratio:
+            if fuzz.token_set_ratio(own, tokens.normalised[k]) < self.params.duplicate_ratio:
                 continue
             if best is None or (similarity, -idea) > (best[1], -best[0]):
-                best = (idea, float(similarity), b)
+                best = (idea, float(similarity), k)
         if best is None:
             return None
-        shared = tuple(text.shared_words(f"{title or ''} {body}", best[2]))
-        return best[0], best[1], shared
+        shared = text.shared_words(tokens.words_of(0), tokens.words_of(best[2], body_only=True))
+        return best[0], best[1], tuple(shared)
 
     def add(self, theme_id: int, title: str | None, body: str) -> None:
         if theme_id not in self.position:

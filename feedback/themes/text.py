@@ -1,4 +1,4 @@
-"""Ideas as vectors: normalised words, stems, word pairs and character n-grams, TF-IDF.
+"""Ideas as vectors: normalised words, stems, concepts and character n-grams, TF-IDF.
 
 The same text always gives the same features, on every machine: features are hashed with
 CRC-32 (not Python's salted ``hash``), and nothing depends on the order ideas arrived in.
@@ -7,8 +7,7 @@ CRC-32 (not Python's salted ``hash``), and nothing depends on the order ideas ar
 import re
 import unicodedata
 import zlib
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -21,7 +20,6 @@ DIMENSIONS = 1 << 22
 
 # How much each kind of feature counts. A title says what the idea is about in few words.
 TITLE_WEIGHT = 2.0
-PAIR_WEIGHT = 0.0
 CHAR_WEIGHT = 0.15
 CHAR_SIZES = (3, 4, 5)
 # Longer "words" are keyboard noise, hashes or tokens: they say nothing about the idea.
@@ -113,15 +111,18 @@ def normalise(text: str) -> str:
     return _JOINED.sub("", text)
 
 
-# Texts are tokenised several times in one computation; a few thousand stay cached.
+def _tokens_of(normalised: str) -> list[str | None]:
+    return [
+        None if len(w) < 2 or len(w) > LONGEST_WORD or w in STOP_WORDS or w.isdigit() else w
+        for w in _WORD.findall(normalised)
+    ]
+
+
 @lru_cache(maxsize=8_192)
 def tokens(text: str) -> tuple[str | None, ...]:
     """The words of a text, normalised, in order; None where a stop word or a number was, so
     that word pairs never span one."""
-    return tuple(
-        None if len(w) < 2 or len(w) > LONGEST_WORD or w in STOP_WORDS or w.isdigit() else w
-        for w in _WORD.findall(normalise(text))
-    )
+    return tuple(_tokens_of(normalise(text)))
 
 
 def words(text: str) -> list[str]:
@@ -158,24 +159,110 @@ def _contributions(word: str) -> tuple[tuple[int, float], ...]:
     return tuple(added)
 
 
-def term_counts(title: str | None, body: str) -> Counter[int]:
-    """Weighted feature counts of one idea: stems, concepts, character n-grams (and stem
-    pairs when PAIR_WEIGHT is set)."""
-    counts: Counter[int] = Counter()
-    for text, weight in ((title or "", TITLE_WEIGHT), (body, 1.0)):
-        previous = None
-        for word in tokens(text):
-            if word is None:
-                previous = None
-                continue
-            for feature, share in _contributions(word):
-                counts[feature] += weight * share
-            if PAIR_WEIGHT:
-                current = stem(word)
-                if previous is not None and previous != current:
-                    counts[_feature(f"p:{previous} {current}")] += weight * PAIR_WEIGHT
-                previous = current
-    return counts
+class Tokenised:
+    """Texts read once: a vocabulary of normalised words and every text's words as ids.
+
+    ``texts`` are (title, body) pairs, already normalised (``normalised_pair``). ``ids``
+    holds each text's words in order (the title's first), -1 where a stop word or a number
+    was; ``starts`` where each text begins in it.
+    """
+
+    def __init__(self, texts: Iterable[tuple[str, str]]):
+        vocabulary: dict[str, int] = {}
+        ids: list[int] = []
+        in_title: list[bool] = []
+        starts = [0]
+        self.normalised: list[str] = []
+        for parts in texts:
+            self.normalised.append(" ".join(parts).strip())
+            for part, is_title in zip(parts, (True, False), strict=True):
+                found = _tokens_of(part)
+                ids.extend(
+                    -1 if w is None else vocabulary.setdefault(w, len(vocabulary)) for w in found
+                )
+                in_title.extend([is_title] * len(found))
+            starts.append(len(ids))
+        self.words = list(vocabulary)
+        self.ids = np.array(ids, dtype=np.int32)
+        self.title = np.array(in_title, dtype=bool)
+        self.starts = np.array(starts, dtype=np.int64)
+        self.rows = np.repeat(np.arange(len(starts) - 1), np.diff(self.starts))
+        self._counts: sp.csr_matrix | None = None
+        self._table: sp.csr_matrix | None = None
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def word_counts(self) -> sp.csr_matrix:
+        """Text x word: how often each word is used, a title's words counted TITLE_WEIGHT."""
+        if self._counts is None:
+            used = self.ids >= 0
+            self._counts = sp.csr_matrix(
+                (
+                    np.where(self.title[used], TITLE_WEIGHT, 1.0),
+                    (self.rows[used], self.ids[used]),
+                ),
+                shape=(len(self), len(self.words)),
+            )
+        return self._counts
+
+    def features(self, rows: np.ndarray | None = None) -> sp.csr_matrix:
+        """Text x feature: weighted counts of stems, concepts and character n-grams."""
+        counts = self.word_counts()
+        if rows is not None:
+            counts = counts[rows]
+        counts = counts.tocoo()
+        # Each use of a word adds its features: the word x feature rows, gathered and scaled.
+        if self._table is None:
+            self._table = _feature_matrix(self.words)
+        table = self._table
+        lengths = np.diff(table.indptr)[counts.col]
+        ends = np.cumsum(lengths)
+        at = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+            table.indptr[counts.col] - (ends - lengths), lengths
+        )
+        return sp.csr_matrix(
+            (
+                np.repeat(counts.data, lengths) * table.data[at],
+                (np.repeat(counts.row, lengths), table.indices[at]),
+            ),
+            shape=(counts.shape[0], DIMENSIONS),
+        )
+
+    def words_of(self, row: int, *, body_only: bool = False) -> list[str]:
+        """The content words of one text, in order."""
+        span = slice(self.starts[row], self.starts[row + 1])
+        ids = self.ids[span]
+        keep = ids >= 0
+        if body_only:
+            keep &= ~self.title[span]
+        return [self.words[i] for i in ids[keep].tolist()]
+
+
+def _feature_matrix(words: Sequence[str]) -> sp.csr_matrix:
+    """Word x feature: what one use of each word adds."""
+    contributions = [_contributions(w) for w in words]
+    sizes = np.fromiter((len(c) for c in contributions), dtype=np.int64, count=len(words))
+    flat = chain.from_iterable(contributions)
+    pairs = np.array(list(flat), dtype=np.float64).reshape(-1, 2)
+    return sp.csr_matrix(
+        (pairs[:, 1], (np.repeat(np.arange(len(words)), sizes), pairs[:, 0].astype(np.int64))),
+        shape=(len(words), DIMENSIONS),
+    )
+
+
+def normalised_pair(title: str | None, body: str) -> tuple[str, str]:
+    return normalise(title or ""), normalise(body)
+
+
+def tokenised(texts: Iterable[tuple[str | None, str]]) -> Tokenised:
+    """Texts (title, body) as they were written, read once."""
+    return Tokenised(normalised_pair(title, body) for title, body in texts)
+
+
+def features(texts: Iterable[tuple[str | None, str]]) -> sp.csr_matrix:
+    """Weighted feature counts of some texts (title, body), one row each."""
+    return tokenised(texts).features()
 
 
 IDF_FLOOR = 0.2  # a feature every idea has still counts a little (tiny corpora)
@@ -198,37 +285,38 @@ class Weights:
         return np.log((1 + self.documents) / (1 + frequency)) + IDF_FLOOR
 
 
-def _flat(counts: Sequence[Counter[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, feature, count) arrays of a list of feature counts."""
-    sizes = np.fromiter((len(c) for c in counts), dtype=np.int64, count=len(counts))
-    total = int(sizes.sum())
-    features = np.fromiter(chain.from_iterable(counts), dtype=np.int64, count=total)
-    values = np.fromiter(
-        chain.from_iterable(c.values() for c in counts), dtype=np.float64, count=total
-    )
-    return np.repeat(np.arange(len(counts)), sizes), features, values
+CHUNK = 8_192  # texts weighed at once: bounds the memory a large corpus takes
 
 
-def corpus_weights(counts: Sequence[Counter[int]]) -> Weights:
-    _rows, features, _values = _flat(counts)
-    unique, frequency = np.unique(features, return_counts=True)
-    return Weights(len(counts), unique, frequency)
+def corpus_weights(tokens: Tokenised) -> Weights:
+    """Document frequencies over every text, counted a chunk of texts at a time."""
+    found, present = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for start in range(0, len(tokens), CHUNK):
+        rows = np.arange(start, min(start + CHUNK, len(tokens)))
+        features, counts = np.unique(tokens.features(rows).indices, return_counts=True)
+        found.append(features)
+        present.append(counts)
+    features, at = np.unique(np.concatenate(found), return_inverse=True)
+    frequency = np.bincount(at.ravel(), weights=np.concatenate(present), minlength=len(features))
+    return Weights(len(tokens), features, frequency.astype(np.int64))
 
 
-def vectors(counts: Sequence[Counter[int]], weights: Weights) -> sp.csr_matrix:
-    """Rows of L2-normalised TF-IDF (sublinear term frequency), one per idea."""
-    rows, features, values = _flat(counts)
-    data = (1.0 + np.log1p(values)) * weights.idf(features)
-    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(counts)))
+def vectors(counts: sp.csr_matrix, weights: Weights) -> sp.csr_matrix:
+    """Rows of L2-normalised TF-IDF (sublinear term frequency), one per row of counts."""
+    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    data = (1.0 + np.log1p(counts.data)) * weights.idf(counts.indices)
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=counts.shape[0]))
     norms[norms == 0] = 1.0
-    return sp.csr_matrix((data / norms[rows], (rows, features)), shape=(len(counts), DIMENSIONS))
+    return sp.csr_matrix(
+        (data / norms[rows], counts.indices.copy(), counts.indptr.copy()), shape=counts.shape
+    )
 
 
-def shared_words(a: str, b: str, limit: int = 6) -> list[str]:
+def shared_words(first: Sequence[str], second: Sequence[str], limit: int = 6) -> list[str]:
     """Content words two texts share, in the order they appear in the first (for "why")."""
-    stems_b = {stem(w) for w in words(b)}
+    stems = {stem(w) for w in second}
     seen: list[str] = []
-    for w in words(a):
-        if stem(w) in stems_b and w not in seen:
+    for w in first:
+        if stem(w) in stems and w not in seen:
             seen.append(w)
     return seen[:limit]
