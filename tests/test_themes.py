@@ -73,7 +73,7 @@ def test_rebuild_puts_every_idea_in_one_theme_and_records_the_run(app, runner, i
     with app.app_context():
         run = get_session().scalars(sa.select(ThemeRun)).one()
         assert (run.ideas, run.themes) == (7, 3) and run.finished_at is not None
-        assert json.loads(run.params)["version"] == "themes-1"
+        assert json.loads(run.params)["version"] == engine.VERSION
 
 
 def test_spam_rejected_and_withdrawn_ideas_belong_to_no_theme(app, runner, make_submission):

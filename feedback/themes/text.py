@@ -21,7 +21,8 @@ DIMENSIONS = 1 << 22
 # How much each kind of feature counts. A title says what the idea is about in few words.
 TITLE_WEIGHT = 2.0
 CHAR_WEIGHT = 0.15
-CHAR_SIZES = (3, 4, 5)
+CHAR_SIZES = (4,)
+CHUNK = 8_192  # texts turned into features at once: bounds the memory a large corpus takes
 # Longer "words" are keyboard noise, hashes or tokens: they say nothing about the idea.
 LONGEST_WORD = 30
 
@@ -208,13 +209,19 @@ class Tokenised:
 
     def features(self, rows: np.ndarray | None = None) -> sp.csr_matrix:
         """Text x feature: weighted counts of stems, concepts and character n-grams."""
-        counts = self.word_counts()
-        if rows is not None:
-            counts = counts[rows]
-        counts = counts.tocoo()
-        # Each use of a word adds its features: the word x feature rows, gathered and scaled.
+        rows = np.arange(len(self)) if rows is None else np.asarray(rows)
         if self._table is None:
             self._table = _feature_matrix(self.words)
+        # A chunk of texts at a time: each use of a word is expanded before it is summed.
+        parts = [
+            self._features_of(rows[start : start + CHUNK])
+            for start in range(0, max(len(rows), 1), CHUNK)
+        ]
+        return parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
+
+    def _features_of(self, rows: np.ndarray) -> sp.csr_matrix:
+        counts = self.word_counts()[rows].tocoo()
+        # Each use of a word adds its features: the word x feature rows, gathered and scaled.
         table = self._table
         lengths = np.diff(table.indptr)[counts.col]
         ends = np.cumsum(lengths)
@@ -283,9 +290,6 @@ class Weights:
             known = self.features[at] == features
             frequency[known] = self.frequency[at[known]]
         return np.log((1 + self.documents) / (1 + frequency)) + IDF_FLOOR
-
-
-CHUNK = 8_192  # texts weighed at once: bounds the memory a large corpus takes
 
 
 def corpus_weights(tokens: Tokenised) -> Weights:
