@@ -127,20 +127,15 @@ class _Corpus:
             return sp.coo_matrix((n, n), dtype=np.float32)
         rows = np.asarray(rows)
         rare, common = _split(text.vectors(self.tokens.features(rows), self.weights))
-        across, common_across = rare.T.tocsr(), np.ascontiguousarray(common.T)
-        keep = min(params.neighbours, len(rows))
+        across, common_across = rare.T.tocsr(), common.T
 
         def strongest(start: int) -> tuple[np.ndarray, ...]:
             stop = min(start + _CHUNK, len(rows))
-            sims = (rare[start:stop] @ across).toarray() + common[start:stop] @ common_across
+            sims = common[start:stop] @ common_across
+            sims += (rare[start:stop] @ across).toarray()
             sims[np.arange(stop - start), np.arange(start, stop)] = 0.0
-            if keep < len(rows):
-                best = np.argpartition(-sims, keep - 1, axis=1)[:, :keep]
-            else:
-                best = np.broadcast_to(np.arange(len(rows)), sims.shape)
-            values = np.take_along_axis(sims, best, axis=1)
-            kept = values >= params.min_edge
-            return np.repeat(rows[start:stop], keep)[kept.ravel()], rows[best[kept]], values[kept]
+            row, other, value = _strongest(sims, params.neighbours, params.min_edge)
+            return rows[start:stop][row], rows[other], value
 
         # The products and partitions run outside the GIL: two threads use both cores.
         with ThreadPoolExecutor(_THREADS) as pool:
@@ -152,9 +147,31 @@ class _Corpus:
 # Rows compared at once: a chunk's similarities to every idea of its topic fit in memory.
 _CHUNK = 128
 _THREADS = 2
+_SAMPLE = 4096  # columns that bound a row's strongest values
 # A feature more than this share of a topic's ideas have is compared as a dense column (fast
 # matrix products); the rest stay sparse. Both give the same sums: this only saves time.
 _DENSE_SHARE = 0.03
+
+
+def _strongest(sims: np.ndarray, keep: int, floor: float) -> tuple[np.ndarray, ...]:
+    """Each row's ``keep`` largest values of at least ``floor``, as (row, column, value);
+    equal values go to the lower column (the content order), so the choice is exact."""
+    if sims.shape[1] > keep:
+        # The keep-th largest of a few columns is a lower bound of the row's own: only the
+        # values above it need sorting.
+        sample = sims[:, : max(_SAMPLE, keep + 1)]
+        bound = -np.partition(-sample, keep - 1, axis=1)[:, keep - 1]
+        floors = np.maximum(bound, floor)[:, None]
+    else:
+        floors = floor
+    row, column = np.nonzero(sims >= floors)
+    value = sims[row, column]
+    order = np.lexsort((column, -value, row))
+    row, column, value = row[order], column[order], value[order]
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    place = np.arange(len(row)) - np.repeat(first, np.diff(np.r_[first, len(row)]))
+    kept = place < keep
+    return row[kept], column[kept], value[kept]
 
 
 def _split(block: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -216,23 +233,23 @@ def _duplicates(
         if n in found or n in originals or span.start == span.stop:
             continue
         idea = corpus.ideas[n]
-        best = None
-        for m, similarity in zip(
-            close.indices[span].tolist(), close.data[span].tolist(), strict=True
-        ):
-            other = corpus.ideas[m]
-            if rank[m] > rank[n] or m in found:
+        # The most similar earlier idea that passes the test (the earliest among equals).
+        candidates = sorted(
+            (
+                (-similarity, rank[m], m)
+                for m, similarity in zip(
+                    close.indices[span].tolist(), close.data[span].tolist(), strict=True
+                )
+                if rank[m] < rank[n] and m not in found
+            ),
+        )
+        for negative, _rank, m in candidates:
+            if pair(idea.id, corpus.ideas[m].id) in decisions.dismissed:
                 continue
-            if pair(idea.id, other.id) in decisions.dismissed:
-                continue
-            if not _is_duplicate(corpus, n, m, similarity, params):
-                continue
-            candidate = (similarity, -rank[m])
-            if best is None or candidate > best[0]:
-                best = (candidate, m)
-        if best is not None:
-            found[n] = (best[1], best[0][0], False)
-            originals.add(best[1])
+            if _is_duplicate(corpus, n, m, -negative, params):
+                found[n] = (m, -negative, False)
+                originals.add(m)
+                break
     return found
 
 
