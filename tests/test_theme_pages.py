@@ -4,11 +4,12 @@ and in the queue, hostile input, and theme labels kept off every public page."""
 import re
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from feedback.db import get_engine, get_session
+from feedback.db import get_engine, get_session, utcnow
 from feedback.models import (
     DuplicatePair,
     DuplicateState,
@@ -19,7 +20,7 @@ from feedback.models import (
     Topic,
     Visibility,
 )
-from feedback.themes import store
+from feedback.themes import background, engine, store
 from tests.conftest import AuthActions, add_owner
 
 PRIVATE = Visibility.PRIVATE
@@ -175,6 +176,59 @@ def test_recompute_now_runs_and_reports(app, owner_client, ideas):
     assert "Recomputed: 7 ideas in 2 themes, 2 possible duplicates (" in page
     with app.app_context():
         assert store.last_run(get_session()).finished_at is not None
+
+
+def test_with_many_ideas_recompute_runs_in_the_background(app, owner_client, ideas, monkeypatch):
+    monkeypatch.setattr(background, "INLINE_IDEAS", 3)
+    response = owner_client.post("/admin/themes/recompute")
+    assert response.status_code == 303
+    page = _text(owner_client.get("/admin/themes/"))
+    assert "Recomputing the themes of 7 ideas in the background" in page
+    deadline = time.monotonic() + 60
+    while "Computed <time" not in page and time.monotonic() < deadline:
+        time.sleep(0.2)
+        page = _text(owner_client.get("/admin/themes/"))
+    assert "7 ideas in 2 themes, 2 possible duplicates" in page
+    assert "Recomputing now" not in page
+    assert _theme_id(app, ideas["lounge"][0]) != _theme_id(app, ideas["slides"][0])
+
+
+def test_a_computation_under_way_elsewhere_is_shown_and_not_started_twice(
+    app, owner_client, ideas
+):
+    with app.app_context():
+        session = get_session()
+        session.add(ThemeRun(started_at=utcnow() - timedelta(minutes=2)))
+        session.commit()
+    response = owner_client.post("/admin/themes/recompute", follow_redirects=True)
+    page = _text(response)
+    assert "is still running; this page shows its themes when it is done." in page
+    assert "Recomputing now: started" in page
+    with app.app_context():
+        assert store.last_run(get_session()) is None
+
+
+def test_a_computation_unfinished_for_half_an_hour_no_longer_blocks_one(app, owner_client, ideas):
+    with app.app_context():
+        session = get_session()
+        session.add(ThemeRun(started_at=utcnow() - store.STALE_RUN - timedelta(seconds=1)))
+        session.commit()
+    page = _text(owner_client.post("/admin/themes/recompute", follow_redirects=True))
+    assert "Recomputing now" not in page
+    assert "Recomputed: 7 ideas in 2 themes" in page
+
+
+def test_a_failed_computation_leaves_nothing_under_way(app, ideas, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(engine, "compute", broken)
+    with app.app_context():
+        session = get_session()
+        with pytest.raises(MemoryError):
+            store.rebuild(session)
+        assert store.running(session) is None
+        assert session.scalar(sa.select(sa.func.count(ThemeRun.id))) == 0
 
 
 def test_a_theme_page_shows_members_why_and_near_duplicates(app, owner_client, ideas):

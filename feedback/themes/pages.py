@@ -20,7 +20,7 @@ from feedback.models import Theme
 from feedback.owner_pages import require_owner
 from feedback.query_args import page_number
 from feedback.request_security import local_path, no_store
-from feedback.themes import store
+from feedback.themes import background, store
 
 bp = Blueprint("themes", __name__, url_prefix="/admin/themes")
 bp.before_request(require_owner)
@@ -201,7 +201,25 @@ def list_page():
 
 @bp.post("/recompute")
 def recompute():
-    """Recompute every theme and near-duplicate now, keeping the owner's decisions."""
+    """Recompute every theme and near-duplicate, keeping the owner's decisions: now, or in the
+    background when there are many ideas."""
+    session = get_session()
+    under_way = store.running(session)
+    if under_way is not None:
+        flash(
+            f"A recomputation started at {under_way.started_at:%H:%M} UTC is still running; "
+            "this page shows its themes when it is done."
+        )
+        return redirect(url_for("themes.list_page"), 303)
+    count = store.idea_count(session)
+    if count > background.INLINE_IDEAS:
+        session.rollback()
+        background.start(session.get_bind())
+        flash(
+            f"Recomputing the themes of {count} ideas in the background (about a second per "
+            "thousand ideas); reload this page to see them."
+        )
+        return redirect(url_for("themes.list_page"), 303)
     if _commit_unless_raced(store.rebuild):
         run = store.last_run(get_session())
         flash(

@@ -12,6 +12,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -112,6 +113,8 @@ DECISIONS = (
 )
 # Computations that find an owner's decision made meanwhile before the last one holds the lock.
 ATTEMPTS = 3
+# A computation unfinished this long after it started was stopped (its process ended).
+STALE_RUN = timedelta(minutes=30)
 # Owner decisions, placements and a computation's save take turns (PostgreSQL; SQLite lets
 # one writer in at a time anyway).
 _LOCK_KEY = 0x7E3E5
@@ -145,15 +148,29 @@ def rebuild(
     meanwhile. Call it with nothing else pending.
     """
     say = progress or (lambda _step: None)
+    # Recorded at once, so that every page can say a computation is under way.
+    run = ThemeRun(params=json.dumps(params.describe(), sort_keys=True))
+    session.add(run)
+    session.commit()
+    try:
+        _compute_and_save(session, run, params, say)
+    except BaseException:
+        session.rollback()
+        session.delete(run)
+        session.commit()
+        raise
+    return run
+
+
+def _compute_and_save(
+    session: Session, run: ThemeRun, params: engine.Params, say: Callable[[str], None]
+) -> None:
     for attempt in range(ATTEMPTS):
         started = time.perf_counter()
         last = attempt == ATTEMPTS - 1
-        run = ThemeRun(params=json.dumps(params.describe(), sort_keys=True))
         if last:
             # Owners kept deciding while it computed: this time compute holding the lock.
-            session.add(run)
-            session.flush()  # SQLite: this connection now holds the write lock
-            lock(session)
+            _hold_lock(session, run)
         say("reading ideas")
         version = _decisions_version(session)
         ideas, found, previous = _ideas(session), decisions(session), _previous(session)
@@ -164,9 +181,7 @@ def rebuild(
         say("saving")
         if last:
             break
-        session.add(run)
-        session.flush()
-        lock(session)
+        _hold_lock(session, run)
         if _decisions_version(session) == version:
             break
         session.rollback()
@@ -177,7 +192,12 @@ def rebuild(
     run.duplicates = len(result.duplicates)
     run.seconds = round(time.perf_counter() - started, 3)
     session.commit()
-    return run
+
+
+def _hold_lock(session: Session, run: ThemeRun) -> None:
+    """Take the write lock now: SQLite gives it to the first write, PostgreSQL to ``lock``."""
+    session.execute(sa.update(ThemeRun).where(ThemeRun.id == run.id).values(finished_at=None))
+    lock(session)
 
 
 def _save(session: Session, result: engine.Result, found: engine.Decisions) -> None:
@@ -614,7 +634,24 @@ def duplicates(session: Session, idea_ids: Iterable[int] | None = None) -> list[
 
 
 def last_run(session: Session) -> ThemeRun | None:
-    return session.scalars(sa.select(ThemeRun).order_by(ThemeRun.id.desc())).first()
+    """The last computation that finished."""
+    return session.scalars(
+        sa.select(ThemeRun).where(ThemeRun.finished_at.is_not(None)).order_by(ThemeRun.id.desc())
+    ).first()
+
+
+def running(session: Session) -> ThemeRun | None:
+    """The computation under way, in any process (one unfinished after STALE_RUN died)."""
+    return session.scalars(
+        sa.select(ThemeRun)
+        .where(ThemeRun.finished_at.is_(None), ThemeRun.started_at > utcnow() - STALE_RUN)
+        .order_by(ThemeRun.id.desc())
+    ).first()
+
+
+def idea_count(session: Session) -> int:
+    """How many ideas a computation groups."""
+    return session.scalar(sa.select(sa.func.count(Submission.id)).where(_in_themes()))
 
 
 # theme pages ----------------------------------------------------------------------------
@@ -628,7 +665,8 @@ class Overview:
     largest: list[Summary]  # the largest themes of all, for the chart
     titles: dict[int, str]  # representative idea id -> its shown title
     topics: dict[int, Topic]
-    run: ThemeRun | None
+    run: ThemeRun | None  # the last finished computation
+    running: ThemeRun | None  # one under way
 
 
 def overview(session: Session, number: int, per_page: int, largest: int = 10) -> Overview:
@@ -646,6 +684,7 @@ def overview(session: Session, number: int, per_page: int, largest: int = 10) ->
         titles=titles,
         topics={t.id: t for t in list_topics(session)},
         run=last_run(session),
+        running=running(session),
     )
 
 
