@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from feedback import text_search
 from feedback.db import DateRangeError, Page, check_date_range, day_start, paginate
 from feedback.models import Status, Submission, Visibility
 
@@ -124,19 +125,7 @@ def _filtered(filters: Filters) -> sa.Select:
     if filters.until is not None:
         query = query.where(Submission.created_at < day_start(filters.until + timedelta(days=1)))
     if filters.text:
-        query = query.where(
-            sa.or_(
-                *(
-                    column.icontains(filters.text, autoescape=True)
-                    for column in (
-                        Submission.author_name,
-                        Submission.email,
-                        Submission.title,
-                        Submission.body,
-                    )
-                )
-            )
-        )
+        query = query.where(text_search.matches(filters.text))
     return query
 
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from feedback import create_app
+from feedback import create_app, text_search
 from feedback.db import Base, get_engine, get_session
 from feedback.models import Submission, Topic
 from tests.conftest import TEST_CONFIG
@@ -33,7 +33,10 @@ def test_db_upgrade_creates_everything_and_is_idempotent(fresh_app):
         engine = get_engine()
         with engine.connect() as conn:
             # The migrations build exactly what the models describe.
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            context = MigrationContext.configure(
+                conn, opts={"include_name": text_search.include_name}
+            )
+            diff = compare_metadata(context, Base.metadata)
             assert diff == []
         slugs = get_session().scalars(sa.select(Topic.slug).order_by(Topic.position)).all()
         assert slugs == ["blog", "sessions", "social", "other"]
