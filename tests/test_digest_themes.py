@@ -43,9 +43,11 @@ def _export(app, fmt: str, options: Options | None = None) -> str:
     with app.app_context():
         draft = delivery.rendition(get_session(), app.config, options=options or Options())
         if fmt == "eml":
-            return _readable(draft.message().as_bytes())
+            raw = io.BytesIO()
+            draft.write_eml(raw)
+            return _readable(raw.getvalue())
         out = io.StringIO()
-        formats.write(fmt, out, draft.head, draft.entries, options=draft.options)
+        formats.write(fmt, out, draft.head, draft.entries(), options=draft.options)
         return out.getvalue()
 
 
@@ -578,7 +580,9 @@ def test_a_hostile_theme_label_stays_text_in_every_format(app, make_submission, 
         assert "evil.example" not in text and "javascript:" not in text
     with app.app_context():
         draft = delivery.rendition(get_session(), app.config, options=Options())
-        message = message_from_bytes(draft.message().as_bytes(), policy=policy.default)
+        raw = io.BytesIO()
+        draft.write_eml(raw)
+        message = message_from_bytes(raw.getvalue(), policy=policy.default)
     assert "<script>" not in message.get_body(("html",)).get_content()
     if label.startswith("https"):
         assert "hxxps[://]evil[.]example/phish" in _export(app, "txt")

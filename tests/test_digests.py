@@ -25,12 +25,13 @@ def _export(app, fmt: str, options: contents.Options | None = None) -> str:
     options = options or contents.Options()
     with app.app_context():
         session = get_session()
-        head = contents.header(session, options, app.config["CONFERENCE_NAME"])
-        entries = (entry for _item, entry in contents.new_entries(session, options))
+        draft = delivery.rendition(session, app.config, options=options)
         if fmt == "eml":
-            return delivery.new_message(app.config, head, entries).as_string()
+            raw = io.BytesIO()
+            draft.write_eml(raw)
+            return raw.getvalue().decode("ascii")
         out = io.StringIO()
-        formats.write(fmt, out, head, entries, options=options)
+        formats.write(fmt, out, draft.head, draft.entries(), options=options)
         return out.getvalue()
 
 

@@ -214,6 +214,36 @@ def test_eml_is_a_complete_multipart_message():
     assert "<script>" not in html
 
 
+def test_eml_written_as_it_is_encoded_is_byte_for_byte_the_whole_message():
+    """The streamed .eml (downloads and exports) against the email package's own message."""
+    tricky = [
+        replace(entry, body=entry.body + extra)
+        for entry, extra in zip(
+            _entries(),
+            [
+                " trailing spaces   \n=3D literal \u2028 line separator \x85 next line",
+                "\r\nCRLF and a lone \r and emoji 🙂 " + "long-" * 40 + "\n\n\n",
+                "\f form feed, \v tab, = at the end=",
+            ],
+            strict=True,
+        )
+    ]
+    for head, entries in ((_head(), tricky), _themed(), (_head(total=0), [])):
+        addressing = {
+            "sender": "Blog Ideas <ideas@example.org>",
+            "recipients": ["Zoë Organiser <zoe.org@example.org>"],
+            "message_id": "<digest-7@example.org>",
+            "sent_at": utcnow(),
+        }
+        streamed = io.BytesIO()
+        formats.write_eml(streamed, head, lambda entries=entries: iter(entries), **addressing)
+        whole = formats.build_eml(head, entries, **addressing).as_bytes()
+        assert streamed.getvalue() == whole
+        plain = message_from_bytes(whole, policy=policy.default).get_body(("plain",))
+        for entry in entries:
+            assert entry.title in plain.get_content()
+
+
 def _themed() -> tuple[Header, list[Entry]]:
     """The same entries in two themes, the second idea folded into the first as its repeat."""
     first, second, third = _entries()

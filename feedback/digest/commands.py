@@ -74,13 +74,13 @@ def _progress(entries, total: int, enabled: bool):
 
 def _write_export(fmt: str, out_path: str | None, export: delivery.Rendition, bar: bool) -> None:
     if fmt == "eml":
-        data = export.message().as_bytes()
         if out_path:
-            Path(out_path).write_bytes(data)
+            with open(out_path, "wb") as out:
+                export.write_eml(out)
         else:
-            click.get_binary_stream("stdout").write(data)
+            export.write_eml(click.get_binary_stream("stdout"))
         return
-    entries = _progress(export.entries, export.head.total, bar)
+    entries = _progress(export.entries(), export.head.total, bar)
     if out_path:
         # newline="" keeps the CSV module's CRLF line ends as they are.
         with open(out_path, "w", encoding="utf-8", newline="") as out:

@@ -2,10 +2,10 @@
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
@@ -22,28 +22,28 @@ def _domain(config: Mapping) -> str | None:
     return config["MAIL_FROM"].rpartition("@")[2].strip("> ") or None
 
 
-def new_message(config: Mapping, head: Header, entries, *, recipients: list[str] | None = None):
-    """A digest not recorded yet as an email (a preview download)."""
-    return formats.build_eml(
-        head,
-        list(entries),
-        sender=config["MAIL_FROM"],
-        recipients=recipients or list(config["ORGANISER_EMAILS"]),
-        message_id=make_msgid(domain=_domain(config)),
-        sent_at=utcnow(),
-    )
+def _addressing(config: Mapping, digest: Digest | None = None, *, fresh_id: bool = False):
+    """Who a digest's email is from and to, its Message-ID and date: those it was sent with,
+    or new ones for a digest not recorded yet (or sent again)."""
+    fresh = digest is None or fresh_id
+    return {
+        "sender": config["MAIL_FROM"],
+        "recipients": (
+            list(config["ORGANISER_EMAILS"])
+            if digest is None
+            else [r.strip() for r in digest.recipients.split(",") if r.strip()]
+        ),
+        "message_id": make_msgid(domain=_domain(config)) if fresh else digest.message_id,
+        "sent_at": utcnow() if fresh else digest.sent_at,
+    }
 
 
 def digest_message(config: Mapping, session: Session, digest: Digest, *, fresh_id: bool = False):
-    """A recorded digest as an email, rebuilt from what it held (identical on every download)."""
-    head = Header.from_json(digest.header_json)
+    """A recorded digest as an email to send, rebuilt from what it held."""
     return formats.build_eml(
-        head,
-        list(contents.sent_entries(session, digest)),
-        sender=config["MAIL_FROM"],
-        recipients=[r.strip() for r in digest.recipients.split(",") if r.strip()],
-        message_id=make_msgid(domain=_domain(config)) if fresh_id else digest.message_id,
-        sent_at=utcnow() if fresh_id else digest.sent_at,
+        Header.from_json(digest.header_json),
+        contents.sent_entries(session, digest),
+        **_addressing(config, digest, fresh_id=fresh_id),
     )
 
 
@@ -51,13 +51,17 @@ def digest_message(config: Mapping, session: Session, digest: Digest, *, fresh_i
 class Rendition:
     """A digest ready to write in any format: the next one (not recorded), or one sent before.
 
-    ``entries`` can be read once; ``message`` builds the whole email (for .eml) from them.
+    ``entries()`` reads its entries from the database again each time it is called.
     """
 
     head: Header
     options: Options
-    entries: Iterable[Entry]
-    message: Callable[[], EmailMessage]
+    entries: Callable[[], Iterable[Entry]]
+    addressing: Mapping
+
+    def write_eml(self, out: BinaryIO) -> None:
+        """The digest as an email file (identical on every download of a sent digest)."""
+        formats.write_eml(out, self.head, self.entries, **self.addressing)
 
 
 def rendition(
@@ -72,15 +76,18 @@ def rendition(
         return Rendition(
             Header.from_json(digest.header_json),
             Options.from_json(digest.options_json),
-            contents.sent_entries(session, digest),
-            functools.partial(digest_message, config, session, digest),
+            functools.partial(contents.sent_entries, session, digest),
+            _addressing(config, digest),
         )
     options = options or Options()
     # One arrangement for both, so the header's themes are those the entries are shown in.
     arranged = contents.arrange(session, options)
     head = contents.header(session, options, config["CONFERENCE_NAME"], arranged)
-    entries = (entry for _item, entry in contents.new_entries(session, options, arranged))
-    return Rendition(head, options, entries, functools.partial(new_message, config, head, entries))
+
+    def entries() -> Iterator[Entry]:
+        return (entry for _item, entry in contents.new_entries(session, options, arranged))
+
+    return Rendition(head, options, entries, _addressing(config))
 
 
 def mark_sent(

@@ -14,17 +14,20 @@ keep the raw values.
 """
 
 import csv
+import email.policy
 import hashlib
 import json
 import re
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import date
+from email import quoprimime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from io import StringIO
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -403,19 +406,51 @@ def write_json(
     out.write("\n  ]\n}\n")
 
 
-def build_eml(
+def build_eml(head: Header, entries: Iterable[Entry], **addressing) -> EmailMessage:
+    """The digest as a complete email in memory (to send it): plain text and HTML parts.
+
+    ``addressing``: sender, recipients, message_id, sent_at.
+    """
+    text, html = StringIO(), StringIO()
+    entries = list(entries)
+    write_text(text, head, entries)
+    write_html(html, head, entries)
+    return _email(head, text.getvalue(), html.getvalue(), **addressing)
+
+
+def write_eml(
+    out: BinaryIO, head: Header, entries: Callable[[], Iterable[Entry]], **addressing
+) -> None:
+    """The same bytes as ``build_eml(...).as_bytes()``, each part encoded as it is written,
+    so memory stays flat however many ideas there are. ``entries`` is read twice, once for
+    each part."""
+    skeleton = _email(head, _TEXT_MARK, _HTML_MARK, **addressing).as_bytes()
+    before, rest = skeleton.split(f"{_TEXT_MARK}\n".encode(), 1)
+    between, after = rest.split(f"{_HTML_MARK}\n".encode(), 1)
+    out.write(before)
+    with closing(_QuotedPrintable(out)) as part:
+        write_text(part, head, entries())
+    out.write(between)
+    with closing(_QuotedPrintable(out)) as part:
+        write_html(part, head, entries())
+    out.write(after)
+
+
+# Stand-ins for the parts' text while the email's frame is built (quoted-printable as is).
+_TEXT_MARK = "DIGESTPLAINTEXTPART"
+_HTML_MARK = "DIGESTHTMLPART"
+
+
+def _email(
     head: Header,
-    entries: list[Entry],
+    text: str,
+    html: str,
     *,
     sender: str,
     recipients: list[str],
     message_id: str,
     sent_at,
 ) -> EmailMessage:
-    """The digest as a complete email: plain text and HTML alternatives."""
-    text, html = StringIO(), StringIO()
-    write_text(text, head, entries)
-    write_html(html, head, entries)
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(recipients) if recipients else sender
@@ -423,11 +458,43 @@ def build_eml(
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = message_id
     # Quoted-printable keeps every line 7-bit and short, as any mail server and client wants.
-    message.set_content(text.getvalue(), cte="quoted-printable")
-    message.add_alternative(html.getvalue(), subtype="html", cte="quoted-printable")
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
     # A boundary fixed by the Message-ID, so a sent digest downloads byte for byte the same.
     message.set_boundary("==digest-" + hashlib.sha256(message_id.encode()).hexdigest()[:32])
     return message
+
+
+class _QuotedPrintable:
+    """A text stream that writes what it is given quoted-printable, a few lines at a time,
+    exactly as the email package encodes a whole part (it encodes line by line too)."""
+
+    def __init__(self, out: BinaryIO):
+        self.out = out
+        self.pending: list[str] = []
+
+    def write(self, text: str) -> int:
+        end = text.rfind("\n") + 1
+        if end == 0:
+            self.pending.append(text)
+            return len(text)
+        self.pending.append(text[:end])
+        self._encode("".join(self.pending))
+        self.pending = [text[end:]]
+        return len(text)
+
+    def close(self) -> None:
+        rest = "".join(self.pending)
+        if rest:
+            self._encode(rest)
+
+    def _encode(self, lines: str) -> None:
+        # What email.contentmanager does with a part's text: UTF-8, lines ending in \n.
+        body = b"\n".join(lines.encode("utf-8").splitlines()) + b"\n"
+        encoded = quoprimime.body_encode(
+            body.decode("latin-1"), email.policy.default.max_line_length
+        )
+        self.out.write(encoded.encode("ascii"))
 
 
 def write(fmt: str, out: TextIO, head: Header, entries: Iterable[Entry], **kwargs) -> None:

@@ -133,7 +133,7 @@ def _preview(form: DigestOptionsForm, options: contents.Options, query: str, sta
     # rather than go out unseen.
     expect = contents.selection_fingerprint(session, options)
     draft = delivery.rendition(session, current_app.config, options=options)
-    entries = list(itertools.islice(draft.entries, PREVIEW_LIMIT))
+    entries = list(itertools.islice(draft.entries(), PREVIEW_LIMIT))
     page = render_template(
         "owner/digest_new.html",
         form=form,
@@ -174,10 +174,10 @@ def _download(fmt: str, digest: delivery.Rendition, name: str) -> Response:
         abort(404, description=f"Unknown format; use one of {', '.join(formats.FORMATS)}.")
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     if fmt == "eml":
-        spool.write(digest.message().as_bytes())
+        digest.write_eml(spool)
     else:
         text = _TextSpool(spool)
-        formats.write(fmt, text, digest.head, digest.entries, options=digest.options)
+        formats.write(fmt, text, digest.head, digest.entries(), options=digest.options)
         text.flush()
     spool.seek(0)
     return send_file(
@@ -289,7 +289,7 @@ def show(digest_id: int):
     """One sent digest: when, to whom, which options, and its content as it went out."""
     digest = _digest(digest_id)
     sent = delivery.rendition(get_session(), current_app.config, digest=digest)
-    entries = list(itertools.islice(sent.entries, PREVIEW_LIMIT))
+    entries = list(itertools.islice(sent.entries(), PREVIEW_LIMIT))
     return render_template(
         "owner/digest.html",
         digest=digest,
