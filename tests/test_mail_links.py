@@ -297,9 +297,10 @@ def test_digest_formats_people_read_carry_no_reader_link(app, case):
     options = contents.Options(include_contact=True, include_notes=True)
     with app.app_context():
         session = get_session()
-        head = contents.header(session, options, app.config["CONFERENCE_NAME"])
-        entries = [entry for _item, entry in contents.new_entries(session, options)]
-        message = delivery.new_message(app.config, head, entries)
+        draft = delivery.rendition(session, app.config, options=options)
+        head, entries = draft.head, list(draft.entries())
+        raw = io.BytesIO()
+        draft.write_eml(raw)
         outputs = {}
         for fmt in ("txt", "md", "html"):
             out = io.StringIO()
@@ -307,7 +308,7 @@ def test_digest_formats_people_read_carry_no_reader_link(app, case):
             outputs[fmt] = out.getvalue()
         fragment = io.StringIO()
         formats.write_html(fragment, head, entries, fragment=True)
-    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    parsed = message_from_bytes(raw.getvalue(), policy=policy.default)
     assert parsed.get_content_type() == "multipart/alternative"
     _assert_message_safe(parsed, shown, ALL_FIELDS)
     _assert_text_safe(parsed.get_body(("plain",)).get_content(), shown, ALL_FIELDS)
