@@ -193,6 +193,26 @@ def test_with_many_ideas_recompute_runs_in_the_background(app, owner_client, ide
     assert _theme_id(app, ideas["lounge"][0]) != _theme_id(app, ideas["slides"][0])
 
 
+def test_a_backlog_larger_than_is_placed_at_once_waits_for_a_recomputation(
+    app, owner_client, ideas, monkeypatch
+):
+    monkeypatch.setattr(store, "PLACE_AT_ONCE", 2)
+    page = _text(owner_client.get("/admin/themes/"))
+    assert "5 ideas not in a theme yet" in page
+    # The digest still holds every idea, the waiting ones under their topic.
+    download = owner_client.get("/admin/digests/new/download.txt")
+    digest = _text(download)
+    download.close()
+    for title, _body in LOUNGE + SLIDES:
+        assert title in digest
+    # Each view places as many as it may: two by the download, two more now.
+    assert "1 idea not in a theme yet" in _text(owner_client.get("/admin/themes/"))
+    owner_client.post("/admin/themes/recompute")
+    page = _text(owner_client.get("/admin/themes/"))
+    assert "not in a theme yet" not in page
+    assert "Recomputed: 7 ideas in 2 themes" in page
+
+
 def test_a_computation_under_way_elsewhere_is_shown_and_not_started_twice(
     app, owner_client, ideas
 ):

@@ -270,21 +270,34 @@ def _drop_empty_themes(session: Session) -> None:
     )
 
 
-def place_new(session: Session, params: engine.Params = engine.DEFAULTS) -> int:
-    """Put every idea that belongs in a theme but has none into the nearest theme of its
-    topic (or a theme of its own), suggesting it as a near-duplicate of a member it repeats;
-    return how many were placed. A full computation (``rebuild``) does better, and is the
-    owner's to start."""
-    query = (
+# Ideas placed one by one at most per call (a few milliseconds each): a larger backlog (a
+# database filled some other way) waits for a full computation, which is faster for it.
+PLACE_AT_ONCE = 500
+
+
+def _waiting() -> sa.Select:
+    return (
         sa.select(Submission.id, Submission.topic_id, Submission.title, Submission.body)
         .outerjoin(ThemeMember, ThemeMember.submission_id == Submission.id)
         .where(_in_themes(), ThemeMember.submission_id.is_(None))
-        .order_by(Submission.id)
     )
+
+
+def waiting_count(session: Session) -> int:
+    """How many ideas belong in a theme but are in none yet."""
+    return session.scalar(sa.select(sa.func.count()).select_from(_waiting().subquery()))
+
+
+def place_new(session: Session, params: engine.Params = engine.DEFAULTS) -> int:
+    """Put ideas that belong in a theme but have none (the first PLACE_AT_ONCE) into the
+    nearest theme of their topic (or a theme of their own), suggesting each as a
+    near-duplicate of a member it repeats; return how many were placed. A full computation
+    (``rebuild``) does better, and is the owner's to start."""
+    query = _waiting().order_by(Submission.id)
     if session.execute(query.limit(1)).first() is None:
         return 0
     lock(session)
-    waiting = session.execute(query).all()
+    waiting = session.execute(query.limit(PLACE_AT_ONCE)).all()
     placed = 0
     with _placing:
         for topic_id, group in _by_topic(waiting).items():
@@ -667,6 +680,7 @@ class Overview:
     topics: dict[int, Topic]
     run: ThemeRun | None  # the last finished computation
     running: ThemeRun | None  # one under way
+    waiting: int  # ideas in no theme yet: more came than are placed at once
 
 
 def overview(session: Session, number: int, per_page: int, largest: int = 10) -> Overview:
@@ -685,6 +699,7 @@ def overview(session: Session, number: int, per_page: int, largest: int = 10) ->
         topics={t.id: t for t in list_topics(session)},
         run=last_run(session),
         running=running(session),
+        waiting=waiting_count(session),
     )
 
 
