@@ -107,13 +107,13 @@ def exact_agreement(session, questions: list[str], found: list[list[int]]) -> tu
         .order_by(None)
         .with_only_columns(Submission.id, Submission.title, Submission.body)
     ).all()
-    counts = [tfidf.term_counts(title, body) for _id, title, body in rows]
-    weights = tfidf.corpus_weights(counts)
-    matrix = tfidf.vectors(counts, weights)
+    tokens = tfidf.tokenised((title, body) for _id, title, body in rows)
+    weights = tfidf.corpus_weights(tokens)
+    matrix = tfidf.vectors(tokens.features(), weights)
     ids = np.array([r[0] for r in rows])
     shares, firsts = [], []
     for question, answer in zip(questions, found, strict=True):
-        scores = matrix @ tfidf.vectors([tfidf.term_counts(None, question)], weights).T
+        scores = matrix @ tfidf.vectors(tfidf.features([(None, question)]), weights).T
         scores = scores.toarray().ravel()
         order = sorted(np.flatnonzero(scores >= similar.MIN_SCORE), key=lambda r: -scores[r])
         best = [int(ids[r]) for r in order[:5]]

@@ -183,6 +183,14 @@ class Submission(Base):
         return f"<Submission {self.id} {self.visibility} {self.status}>"
 
 
+@sa.event.listens_for(Submission.__table__, "after_create")
+def _build_search_index(_table, connection, **_kw) -> None:
+    # Tables made from the models (tests, a first run) get the queue's text search index too.
+    from feedback import text_search
+
+    text_search.create(connection)
+
+
 @sa.event.listens_for(Submission, "before_insert")
 @sa.event.listens_for(Submission, "before_update")
 def _refresh_content_hash(mapper, connection, item: Submission) -> None:

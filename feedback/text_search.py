@@ -55,7 +55,8 @@ _POSTGRESQL = [
 
 
 def create(connection: Connection) -> None:
-    """Build the index over the submissions there are (migrations and ``create_all``)."""
+    """Build the index over the submissions there are (migration 0008, and ``create_all``
+    through an event in ``models``)."""
     dialect = connection.dialect.name
     for statement in _SQLITE if dialect == "sqlite" else _POSTGRESQL:
         connection.exec_driver_sql(statement)
@@ -80,17 +81,15 @@ def include_name(name: str | None, type_: str, _parents: dict) -> bool:
     return True
 
 
-sa.event.listen(
-    Submission.__table__, "after_create", lambda _table, connection, **_kw: create(connection)
-)
-
-
 class _Candidates(ColumnElement[bool]):
     """The rows the SQLite index says may hold ``text`` (on PostgreSQL: every row, the
     planner takes the index for the ILIKE itself)."""
 
     inherit_cache = False
     type = sa.Boolean()
+    # A condition as it is ("id IN (...)"), not compared with 1: SQLite then looks the rows up
+    # by id instead of scanning the table.
+    _is_implicitly_boolean = True
 
     def __init__(self, text: str):
         self.text = text

@@ -228,7 +228,13 @@ def test_eml_written_as_it_is_encoded_is_byte_for_byte_the_whole_message():
             strict=True,
         )
     ]
-    for head, entries in ((_head(), tricky), _themed(), (_head(total=0), [])):
+    cases = [
+        (_head(), tricky),
+        _themed(),
+        (_head(total=0), []),
+        (_head(conference=f"{formats._TEXT_MARK} {formats._HTML_MARK}"), tricky),
+    ]
+    for head, entries in cases:
         addressing = {
             "sender": "Blog Ideas <ideas@example.org>",
             "recipients": ["Zoë Organiser <zoe.org@example.org>"],

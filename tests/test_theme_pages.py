@@ -178,7 +178,10 @@ def test_recompute_now_runs_and_reports(app, owner_client, ideas):
         assert store.last_run(get_session()).finished_at is not None
 
 
-def test_with_many_ideas_recompute_runs_in_the_background(app, owner_client, ideas, monkeypatch):
+def test_with_many_ideas_recompute_runs_in_the_background(
+    app, owner_client, ideas, monkeypatch, caplog
+):
+    caplog.set_level("INFO", logger="feedback.themes.background")
     monkeypatch.setattr(background, "INLINE_IDEAS", 3)
     response = owner_client.post("/admin/themes/recompute")
     assert response.status_code == 303
@@ -191,6 +194,11 @@ def test_with_many_ideas_recompute_runs_in_the_background(app, owner_client, ide
     assert "7 ideas in 2 themes, 2 possible duplicates" in page
     assert "Recomputing now" not in page
     assert _theme_id(app, ideas["lounge"][0]) != _theme_id(app, ideas["slides"][0])
+    deadline = time.monotonic() + 10
+    while "Recomputed 7 ideas" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "Recomputed 7 ideas into 2 themes" in caplog.text
+    assert "failed" not in caplog.text
 
 
 def test_a_backlog_larger_than_is_placed_at_once_waits_for_a_recomputation(

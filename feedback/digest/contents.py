@@ -478,7 +478,9 @@ def new_entries(
         }
         sent = _last_sent(session, chunk_ids)
         for item_id in chunk_ids:
-            item = loaded[item_id]
+            item = loaded.get(item_id)
+            if item is None:  # deleted for good since the digest was arranged
+                continue
             yield (
                 item,
                 entry_of(

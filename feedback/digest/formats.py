@@ -425,8 +425,10 @@ def write_eml(
     so memory stays flat however many ideas there are. ``entries`` is read twice, once for
     each part."""
     skeleton = _email(head, _TEXT_MARK, _HTML_MARK, **addressing).as_bytes()
-    before, rest = skeleton.split(f"{_TEXT_MARK}\n".encode(), 1)
-    between, after = rest.split(f"{_HTML_MARK}\n".encode(), 1)
+    # Looked for from the end: the headers before the parts may hold the same words.
+    rest, after = skeleton.rsplit(f"\n\n{_HTML_MARK}\n".encode(), 1)
+    before, between = rest.rsplit(f"\n\n{_TEXT_MARK}\n".encode(), 1)
+    before, between = before + b"\n\n", between + b"\n\n"
     out.write(before)
     with closing(_QuotedPrintable(out)) as part:
         write_text(part, head, entries())

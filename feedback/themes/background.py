@@ -35,7 +35,7 @@ def start(engine: Engine) -> bool:
 
 def _recompute(engine: Engine) -> None:
     try:
-        with Session(engine) as session:
+        with Session(engine, expire_on_commit=False) as session:
             run = store.rebuild(session)
         log.info(
             "Recomputed %d ideas into %d themes in %.1f s", run.ideas, run.themes, run.seconds

@@ -214,11 +214,13 @@ def recompute():
     count = store.idea_count(session)
     if count > background.INLINE_IDEAS:
         session.rollback()
-        background.start(session.get_bind())
-        flash(
-            f"Recomputing the themes of {count} ideas in the background (about a second per "
-            "thousand ideas); reload this page to see them."
-        )
+        if background.start(session.get_bind()):
+            flash(
+                f"Recomputing the themes of {count} ideas in the background (about a second "
+                "per thousand ideas); reload this page to see them."
+            )
+        else:
+            flash("A recomputation started from this server is still running.")
         return redirect(url_for("themes.list_page"), 303)
     if _commit_unless_raced(store.rebuild):
         run = store.last_run(get_session())

@@ -156,10 +156,19 @@ def rebuild(
         _compute_and_save(session, run, params, say)
     except BaseException:
         session.rollback()
-        session.delete(run)
-        session.commit()
+        _forget(session, run)
         raise
     return run
+
+
+def _forget(session: Session, run: ThemeRun) -> None:
+    """Remove a failed computation's record; if even that fails, the first error stands
+    (the row then stops counting as under way after STALE_RUN)."""
+    try:
+        session.execute(sa.delete(ThemeRun).where(ThemeRun.id == run.id))
+        session.commit()
+    except sa.exc.SQLAlchemyError:
+        session.rollback()
 
 
 def _compute_and_save(
@@ -389,7 +398,8 @@ def _topic_state(session: Session, topic_id: int) -> tuple:
     newest = session.scalar(
         sa.select(sa.func.max(Theme.created_at)).where(Theme.topic_id == topic_id)
     )
-    return (session.scalar(sa.select(sa.func.max(ThemeRun.id))), newest, *counts)
+    finished = sa.select(sa.func.max(ThemeRun.id)).where(ThemeRun.finished_at.is_not(None))
+    return (session.scalar(finished), newest, *counts)
 
 
 def _placer(session: Session, topic_id: int, params: engine.Params) -> engine.Placer:
