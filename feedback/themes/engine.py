@@ -203,10 +203,14 @@ def _graph(corpus: _Corpus, by_topic: dict[int, list[int]], params: Params) -> s
     return directed.maximum(directed.T).tocsr()
 
 
-def _is_duplicate(corpus: _Corpus, a: int, b: int, similarity: float, params: Params) -> bool:
+def _is_duplicate(
+    tokens: text.Tokenised, a: int, b: int, similarity: float, params: Params
+) -> bool:
+    """The near-duplicate test, in a full computation and for a new idea alike: texts a and b
+    alike (cosine ``similarity``) and nearly the same words (fuzzy ratio)."""
     if similarity < params.duplicate_similarity:
         return False
-    normalised = corpus.tokens.normalised
+    normalised = tokens.normalised
     return fuzz.token_set_ratio(normalised[a], normalised[b]) >= params.duplicate_ratio
 
 
@@ -246,7 +250,7 @@ def _duplicates(
         for negative, _rank, m in candidates:
             if pair(idea.id, corpus.ideas[m].id) in decisions.dismissed:
                 continue
-            if _is_duplicate(corpus, n, m, -negative, params):
+            if _is_duplicate(corpus.tokens, n, m, -negative, params):
                 found[n] = (m, -negative, False)
                 originals.add(m)
                 break
@@ -419,9 +423,7 @@ def _keywords(groups: list[list[int]], corpus: _Corpus, count: int) -> list[tupl
     counts, (row, at, term), names = _terms(corpus.tokens)
     # Once per idea, plus a little per use: words many members share win.
     counts.data = 1.0 + 0.1 * counts.data
-    group_of = np.empty(len(corpus.ideas), dtype=np.int64)
-    for g, rows in enumerate(groups):
-        group_of[rows] = g
+    group_of = _group_of(groups, len(corpus.ideas))
     assign = sp.csr_matrix(
         (np.ones(len(group_of)), (group_of, np.arange(len(group_of)))),
         shape=(len(groups), len(group_of)),
@@ -474,13 +476,18 @@ def _label(keywords: tuple[str, ...], only: Idea | None = None) -> str:
     return label[:1].upper() + label[1:]
 
 
+def _group_of(groups: list[list[int]], rows: int) -> np.ndarray:
+    """The group of each row (every row is in one)."""
+    group_of = np.empty(rows, dtype=np.int64)
+    for g, members in enumerate(groups):
+        group_of[members] = g
+    return group_of
+
+
 def _centrality(groups: list[list[int]], graph: sp.csr_matrix) -> np.ndarray:
     """How alike each idea is to the rest of its theme: mean similarity, 1 when alone."""
-    group_of = np.empty(graph.shape[0], dtype=np.int64)
-    sizes = np.empty(graph.shape[0])
-    for g, rows in enumerate(groups):
-        group_of[rows] = g
-        sizes[rows] = len(rows)
+    group_of = _group_of(groups, graph.shape[0])
+    sizes = np.bincount(group_of)[group_of]
     edges = graph.tocoo()
     inside = group_of[edges.row] == group_of[edges.col]
     total = np.bincount(edges.row[inside], weights=edges.data[inside], minlength=len(sizes))
@@ -683,14 +690,11 @@ class Placer:
         tokens = text.tokenised([(title, body), *((t, b) for _id, t, b in candidates)])
         vectors = text.vectors(tokens.features(), self.weights)
         similarities = (vectors[1:] @ vectors[0].T).toarray().ravel()
-        own = tokens.normalised[0]
         best = None
         for k, ((idea, _t, _b), similarity) in enumerate(
             zip(candidates, similarities, strict=True), start=1
         ):
-            if similarity < self.params.duplicate_similarity:
-                continue
-            if fuzz.token_set_ratio(own, tokens.normalised[k]) < self.params.duplicate_ratio:
+            if not _is_duplicate(tokens, 0, k, similarity, self.params):
                 continue
             if best is None or (similarity, -idea) > (best[1], -best[0]):
                 best = (idea, float(similarity), k)

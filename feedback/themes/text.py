@@ -114,22 +114,12 @@ def normalise(text: str) -> str:
 
 
 def _tokens_of(normalised: str) -> list[str | None]:
+    """The words of a normalised text, in order; None where a stop word or a number was, so
+    that word pairs never span one."""
     return [
         None if len(w) < 2 or len(w) > LONGEST_WORD or w in STOP_WORDS or w.isdigit() else w
         for w in _WORD.findall(normalised)
     ]
-
-
-@lru_cache(maxsize=8_192)
-def tokens(text: str) -> tuple[str | None, ...]:
-    """The words of a text, normalised, in order; None where a stop word or a number was, so
-    that word pairs never span one."""
-    return tuple(_tokens_of(normalise(text)))
-
-
-def words(text: str) -> list[str]:
-    """The content words of a text, normalised, in order (stop words and digits dropped)."""
-    return [w for w in tokens(text) if w is not None]
 
 
 def _feature(name: str) -> int:
