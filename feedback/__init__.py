@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         db,
         errors,
         owner_pages,
+        page_cache,
         public,
         query_args,
         ratelimit,
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
+    page_cache.init_app(app)
     ratelimit.init_app(app)
     request_security.init_app(app)
     query_args.init_app(app)

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, current_app, request, url_for
 from wtforms import Form, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from feedback import forms, similar, visibility
+from feedback import forms, page_cache, similar, visibility
 from feedback.db import get_session
 from feedback.markup import paragraphs
 from feedback.models import Submission
@@ -54,17 +54,7 @@ def _since() -> datetime | None:
     return moment
 
 
-@bp.get("/ideas")
-def ideas():
-    """Public ideas, oldest first, at most ``limit``: with an id above ``after``, or (for
-    live updates) published after ``since``, so ideas approved out of order are not missed.
-
-    An unchanged answer is a 304 when the client sends the last ETag in If-None-Match.
-    """
-    after = whole_number_arg("after", 0, 0, MAX_ID)
-    limit = whole_number_arg("limit", 20, 1, MAX_LIMIT)
-    since = _since()
-    slug = request.args.get("topic")
+def _ideas_json(after: int, limit: int, since: datetime | None, slug: str | None) -> str:
     topic = topic_or_404(slug) if slug is not None else None
     query = visibility.public_in_order(after=after, since=since, topic=topic)
     rows = get_session().scalars(query.limit(limit + 1)).all()
@@ -76,7 +66,24 @@ def ideas():
         document["next"] = url_for(
             "api.ideas", since=items[-1]["published"], limit=limit, topic=slug
         )
-    body = json.dumps(document, ensure_ascii=False, sort_keys=True)
+    return json.dumps(document, ensure_ascii=False, sort_keys=True)
+
+
+@bp.get("/ideas")
+def ideas():
+    """Public ideas, oldest first, at most ``limit``: with an id above ``after``, or (for
+    live updates) published after ``since``, so ideas approved out of order are not missed.
+
+    An unchanged answer is a 304 when the client sends the last ETag in If-None-Match.
+    """
+    after = whole_number_arg("after", 0, 0, MAX_ID)
+    limit = whole_number_arg("limit", 20, 1, MAX_LIMIT)
+    since = _since()
+    slug = request.args.get("topic")
+    body = page_cache.cached_text(
+        ("api.ideas", after, limit, since, slug),
+        lambda: _ideas_json(after, limit, since, slug),
+    )
     response = Response(body, mimetype="application/json")
     response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
     response.headers["Cache-Control"] = "no-cache"

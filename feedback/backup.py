@@ -38,8 +38,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-import feedback.models  # noqa: F401  (registers the tables on Base.metadata)
-from feedback import text_search
+from feedback import models
 from feedback.db import Base, utcnow
 
 FORMAT = "conference-ideas-backup"
@@ -91,10 +90,10 @@ def schema_revision(connection: Connection) -> str | None:
 @_plain_errors
 def unlisted_tables(connection: Connection) -> list[str]:
     """Tables in the database that no model defines: a backup leaves them out. (The text
-    search index is not one of them: it is rebuilt from the submissions as they load.)"""
+    search index and the content version are not among them: the database keeps them.)"""
     known = {table.name for table in backup_tables()} | {"alembic_version"}
     found = set(sa.inspect(connection).get_table_names()) - known
-    return sorted(name for name in found if text_search.include_name(name, "table", {}))
+    return sorted(name for name in found if models.include_name(name, "table", {}))
 
 
 # Values: database to JSON and back, chosen by column type.

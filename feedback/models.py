@@ -191,6 +191,24 @@ def _build_search_index(_table, connection, **_kw) -> None:
     text_search.create(connection)
 
 
+@sa.event.listens_for(Base.metadata, "after_create")
+def _build_content_version(_metadata, connection, **_kw) -> None:
+    # Its triggers watch submissions and topics: made once every table is there.
+    from feedback import content_version
+
+    content_version.create(connection)
+
+
+def include_name(name: str | None, type_: str, parents: dict) -> bool:
+    """For Alembic's comparison and for backups: only what the models define (the text search
+    index and the content version are kept by the database itself)."""
+    from feedback import content_version, text_search
+
+    return text_search.include_name(name, type_, parents) and content_version.include_name(
+        name, type_, parents
+    )
+
+
 @sa.event.listens_for(Submission, "before_insert")
 @sa.event.listens_for(Submission, "before_update")
 def _refresh_content_hash(mapper, connection, item: Submission) -> None:

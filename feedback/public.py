@@ -4,6 +4,7 @@ import functools
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from flask import (
 from flask import (
     session as browser_session,
 )
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -34,13 +36,14 @@ from feedback import (
     feed,
     markup,
     notify,
+    page_cache,
     quotas,
     similar,
     submissions,
     visibility,
     votes,
 )
-from feedback.db import get_session, paginate, utcnow
+from feedback.db import Page, get_session, paginate, utcnow
 from feedback.forms import SubmissionForm
 from feedback.models import Credit, Status, Submission, Topic, Visibility
 from feedback.query_args import page_number, sort_order, topic_or_404
@@ -109,36 +112,56 @@ def profile_url_filter(website: str | None) -> str | None:
     return markup.profile_url(website, current_app.config["HANDLE_PROFILE_URL"])
 
 
-def _public_page(topic: Topic | None = None):
-    """One page of public ideas (SQL pagination), with which of them this browser +1'd.
+def _public_page(topic: Topic | None = None) -> tuple[Page[Submission], str]:
+    """One page of public ideas (SQL pagination) and its sort order.
 
     :raise 404: for a page past the last.
     """
     number = page_number()
     sort = sort_order()
-    db = get_session()
     query = visibility.public_submissions(sort, topic)
-    page = paginate(db, query, number, current_app.config["PER_PAGE"])
+    page = paginate(get_session(), query, number, current_app.config["PER_PAGE"])
     if number > 1 and not page.items:
         abort(404, description="There are no ideas on this page.")
-    voted = votes.has_voted(db, [item.id for item in page.items], _voter_hash())
-    return page, sort, voted
+    return page, sort
 
 
-def _render_index(form: SubmissionForm, status: int = 200):
-    page, sort, voted = _public_page()
-    return (
-        render_template(
-            "public/index.html",
-            form=form,
-            page=page,
-            sort=sort,
-            voted=voted,
-            topics=list_topics(get_session()),
-            now_micro=utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        ),
-        status,
+def _here(endpoint: str, page: Page, sort: str, **view_args) -> str:
+    """A list page's own address, the same for every reader: where a +1 comes back to."""
+    if page.number > 1:
+        view_args["page"] = page.number
+    if sort != "new":
+        view_args["sort"] = sort
+    return url_for(endpoint, **view_args)
+
+
+def _now_micro() -> str:
+    return utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _respond(page: page_cache.Page, **values: Callable[[], str]) -> Response:
+    """A page filled in for this reader: their form token, their +1s, ``values``."""
+    voted = votes.has_voted(get_session(), list(page.item_ids), _voter_hash())
+    return page_cache.respond(page, {"csrf": generate_csrf, **values}, voted)
+
+
+def _index(form: SubmissionForm) -> page_cache.Page:
+    page, sort = _public_page()
+    return page_cache.render(
+        "public/index.html",
+        item_ids=[item.id for item in page.items],
+        form=form,
+        page=page,
+        sort=sort,
+        here=_here("public.index", page, sort),
+        topics=list_topics(get_session()),
+        now_micro=page_cache.mark("now"),
     )
+
+
+def _render_index(form: SubmissionForm, status: int = 200) -> tuple[Response, int]:
+    """The front page around a form the reader sent back (never kept: it holds their text)."""
+    return _respond(_index(form), now=_now_micro), status
 
 
 def _new_form() -> SubmissionForm:
@@ -149,13 +172,22 @@ def _new_form() -> SubmissionForm:
     return form
 
 
+def _blank_index() -> page_cache.Page:
+    form = _new_form()
+    page_cache.mark_form(form, "started", "form_key")
+    return _index(form)
+
+
 @bp.get("/")
 def index():
     """The conference intro, the form, and the approved public ideas, newest first."""
-    form = _new_form()
-    form.started.data = antispam.started_token()
-    form.form_key.data = submissions.new_form_key()
-    return _render_index(form)
+    page = page_cache.serve(("index", page_number(), sort_order()), _blank_index)
+    return _respond(
+        page,
+        started=antispam.started_token,
+        form_key=submissions.new_form_key,
+        now=_now_micro,
+    )
 
 
 def _attempt_limit() -> str:
@@ -320,12 +352,15 @@ def idea(item_id: int):
 
     :raise 404: when it does not exist or is not public.
     """
-    db = get_session()
-    item = visibility.get_public(db, item_id)
-    if item is None:
-        abort(404)
-    voted = votes.has_voted(db, [item.id], _voter_hash())
-    return render_template("public/idea.html", item=item, voted=voted)
+
+    def make() -> page_cache.Page:
+        item = visibility.get_public(get_session(), item_id)
+        if item is None:
+            abort(404)
+        here = url_for("public.idea", item_id=item.id)
+        return page_cache.render("public/idea.html", item_ids=[item.id], item=item, here=here)
+
+    return _respond(page_cache.serve(("idea", item_id), make))
 
 
 @bp.get("/topics/<slug>")
@@ -334,9 +369,20 @@ def topic(slug: str):
 
     :raise 404: for an unknown topic.
     """
-    found = topic_or_404(slug)
-    page, sort, voted = _public_page(found)
-    return render_template("public/topic.html", topic=found, page=page, sort=sort, voted=voted)
+
+    def make() -> page_cache.Page:
+        found = topic_or_404(slug)
+        page, sort = _public_page(found)
+        return page_cache.render(
+            "public/topic.html",
+            item_ids=[item.id for item in page.items],
+            topic=found,
+            page=page,
+            sort=sort,
+            here=_here("public.topic", page, sort, slug=found.slug),
+        )
+
+    return _respond(page_cache.serve(("topic", slug, page_number(), sort_order()), make))
 
 
 # A browser's voter id lives in this signed cookie; only its keyed hash is stored.
@@ -399,11 +445,11 @@ def vote(item_id: int):
     return response
 
 
-def _feed_response(items, title: str, feed_url: str, page_url: str):
+def _feed(items, title: str, feed_url: str, page_url: str) -> str:
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     items = list(items)
     updated = max((i.approved_at or i.created_at for i in items), default=None) or utcnow()
-    body = feed.atom_feed(
+    return feed.atom_feed(
         items,
         title=title,
         feed_url=base + feed_url,
@@ -412,16 +458,32 @@ def _feed_response(items, title: str, feed_url: str, page_url: str):
         feed_id=f"tag:{urlsplit(base).hostname or 'localhost'},2026:{feed_url}",
         updated=updated,
     )
-    return Response(body, mimetype="application/atom+xml")
+
+
+def _site_feed() -> str:
+    query = visibility.public_submissions().limit(FEED_SIZE)
+    items = get_session().scalars(query)
+    name = current_app.config["CONFERENCE_NAME"]
+    return _feed(items, f"Ideas for {name}", url_for("public.site_feed"), "/")
 
 
 @bp.get("/feed.atom")
 def site_feed():
     """The newest public ideas as an Atom feed."""
-    query = visibility.public_submissions().limit(FEED_SIZE)
-    items = get_session().scalars(query)
+    body = page_cache.cached_text(("feed",), _site_feed)
+    return Response(body, mimetype="application/atom+xml")
+
+
+def _topic_feed(slug: str) -> str:
+    found = topic_or_404(slug)
+    items = get_session().scalars(visibility.public_submissions(topic=found).limit(FEED_SIZE))
     name = current_app.config["CONFERENCE_NAME"]
-    return _feed_response(items, f"Ideas for {name}", url_for("public.site_feed"), "/")
+    return _feed(
+        items,
+        f"Ideas for {name}: #{found.slug}",
+        url_for("public.topic_feed", slug=found.slug),
+        url_for("public.topic", slug=found.slug),
+    )
 
 
 @bp.get("/topics/<slug>/feed.atom")
@@ -430,15 +492,8 @@ def topic_feed(slug: str):
 
     :raise 404: for an unknown topic.
     """
-    found = topic_or_404(slug)
-    items = get_session().scalars(visibility.public_submissions(topic=found).limit(FEED_SIZE))
-    name = current_app.config["CONFERENCE_NAME"]
-    return _feed_response(
-        items,
-        f"Ideas for {name}: #{found.slug}",
-        url_for("public.topic_feed", slug=found.slug),
-        url_for("public.topic", slug=found.slug),
-    )
+    body = page_cache.cached_text(("feed", slug), lambda: _topic_feed(slug))
+    return Response(body, mimetype="application/atom+xml")
 
 
 @bp.get("/healthz")

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from feedback import create_app, text_search
+from feedback import create_app, models
 from feedback.db import Base, get_engine, get_session
 from feedback.models import Submission, Topic
 from tests.conftest import TEST_CONFIG
@@ -34,7 +34,7 @@ def test_db_upgrade_creates_everything_and_is_idempotent(fresh_app):
         with engine.connect() as conn:
             # The migrations build exactly what the models describe.
             context = MigrationContext.configure(
-                conn, opts={"include_name": text_search.include_name}
+                conn, opts={"include_name": models.include_name}
             )
             diff = compare_metadata(context, Base.metadata)
             assert diff == []

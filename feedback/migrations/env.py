@@ -2,10 +2,7 @@
 
 from alembic import context
 
-from feedback import (
-    models,  # noqa: F401   registers the tables on Base.metadata
-    text_search,
-)
+from feedback import models
 from feedback.db import Base, get_engine
 
 
@@ -23,7 +20,7 @@ def run_migrations() -> None:
             # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
-            include_name=text_search.include_name,
+            include_name=models.include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
