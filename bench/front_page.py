@@ -1,17 +1,22 @@
-"""Requests per second for `/` under gunicorn with N ideas stored, next to a bare Flask app.
+"""Requests per second of the public pages and of POST /ideas under gunicorn with N ideas
+stored, each as a ratio to a bare Flask app measured in the same run.
 
     .venv/bin/python bench/front_page.py --counts 100 100000 --seconds 10
 
-Each run gets a fresh SQLite file in a temporary folder (or --database-url for an empty
-PostgreSQL database), filled in bulk; gunicorn serves it with the production command line;
-client processes on loopback keep requests going for a fixed time, then the table is printed.
+Each count gets a fresh SQLite file in a temporary folder, filled in bulk; gunicorn serves it
+with the production command line (rate limits on, behind one trusted proxy so that each
+posted idea comes from its own address); client processes on loopback keep requests going
+for a fixed time. GET pages are measured against a bare hello (bench/hello.py), POST /ideas
+against a bare form post that stores one row as durably (bench/form_post.py).
 """
 
 import argparse
+import html
 import http.client
 import multiprocessing
 import os
 import random
+import re
 import secrets
 import socket
 import statistics
@@ -19,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -121,32 +127,96 @@ def serve(target: str, env: dict, workers: int) -> tuple[subprocess.Popen, int]:
     raise RuntimeError(f"{target} did not start on port {port}")
 
 
-def _client(port: int, seconds: float, queue: multiprocessing.Queue) -> None:
-    latencies, errors = [], 0
+def _get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, dict(response.getheaders()), body
+
+
+def _form(port: int) -> tuple[dict, dict]:
+    """A reader's cookie and the hidden fields of the front page's form."""
+    _status, headers, body = _get(port, "/")
+    cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
+    page = body.decode()
+    fields = {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page)
+        if name in ("csrf_token", "started")
+    }
+    topic = re.search(r'<option value="(\d+)"', page)
+    if topic:  # the bare form post has no form to read
+        fields["topic"] = topic[1]
+    return {"Cookie": cookie} if cookie else {}, fields
+
+
+def _post(port: int, headers: dict, fields: dict, n: int) -> int:
+    """POST one new idea, as a distinct reader (address, email, text) each time."""
+    client = f"{os.getpid()}-{n}"
+    data = {
+        **fields,
+        "name": f"Bench Reader {client}",
+        "email": f"reader-{client}@example.org",
+        "title": f"Idea {client}",
+        "body": f"A quiet corner with power strips, number {client}, for writing up notes.",
+        "visibility": "public",
+        "credit": "name",
+        "form_key": secrets.token_urlsafe(24),
+    }
+    octets = (os.getpid() % 250, n // 250 % 250, n % 250 + 1)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(
+        "POST",
+        "/ideas",
+        body=urllib.parse.urlencode(data),
+        headers={
+            **headers,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Forwarded-For": "10.{}.{}.{}".format(*octets),
+        },
+    )
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status
+
+
+def _client(port: int, seconds: float, paths: list[str], post: bool, queue) -> None:
+    headers, fields = _form(port) if post else ({}, {})
+    if post:
+        time.sleep(MIN_FILL_SECONDS)
+    latencies, errors, n = [], 0, 0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        n += 1
         began = time.perf_counter()
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request("GET", "/")
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-            if response.status != 200:
-                errors += 1
-                continue
+            if post:
+                ok = _post(port, headers, fields, n) == 303
+            else:
+                ok = _get(port, paths[n % len(paths)])[0] == 200
         except OSError:
+            ok = False
+        if not ok:
             errors += 1
             continue
         latencies.append(time.perf_counter() - began)
     queue.put((latencies, errors))
 
 
-def load(port: int, seconds: float, clients: int) -> dict:
-    """Keep ``clients`` processes requesting `/` for ``seconds``; return the figures."""
+def load(
+    port: int,
+    seconds: float,
+    clients: int,
+    paths: tuple[str, ...] | list[str] = ("/",),
+    post: bool = False,
+) -> dict:
+    """Keep ``clients`` processes requesting ``paths`` (or posting ideas) for ``seconds``."""
     queue: multiprocessing.Queue = multiprocessing.Queue()
     procs = [
-        multiprocessing.Process(target=_client, args=(port, seconds, queue))
+        multiprocessing.Process(target=_client, args=(port, seconds, paths, post, queue))
         for _ in range(clients)
     ]
     for p in procs:
@@ -165,54 +235,122 @@ def load(port: int, seconds: float, clients: int) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", type=int, nargs="+", default=[100, 100_000])
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--database-url", help="an empty database to use instead of SQLite")
-    args = parser.parse_args()
+def public_paths(database_url: str) -> dict[str, list[str]]:
+    """The addresses measured, each a few real ones to take turns with."""
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        slugs = conn.scalars(sa.select(Topic.slug).order_by(Topic.position)).all()
+        ids = conn.scalars(
+            sa.select(Submission.id)
+            .where(Submission.status == "approved", Submission.visibility == "public")
+            .order_by(Submission.id.desc())
+            .limit(20)
+        ).all()
+    engine.dispose()
+    return {
+        "`/`": ["/"],
+        "`/topics/<slug>`": [f"/topics/{slug}" for slug in slugs],
+        "`/ideas/<id>`": [f"/ideas/{i}" for i in ids],
+        "`/api/ideas`": ["/api/ideas"],
+        "`/feed.atom`": ["/feed.atom"],
+    }
 
-    rows = []
-    process, port = serve("bench.hello:app", {}, args.workers)
+
+# What each address must reach, as a share of the bare hello's rate in the same run.
+TARGETS = {
+    "`/`": 0.39,
+    "`/topics/<slug>`": 0.39,
+    "`/ideas/<id>`": 0.39,
+    "`/api/ideas`": 0.39,
+    "`/feed.atom`": 0.5,
+}
+FLAT = 0.10
+POST_TARGET = 0.8
+MIN_FILL_SECONDS = 2
+
+
+def measure(counts: list[int], seconds: float, clients: int, workers: int) -> list[tuple]:
+    """Rows of (measure, ideas stored, req/s, baseline req/s, target ratio or None)."""
+    process, port = serve("bench.hello:app", {}, workers)
     try:
-        rows.append(("bare Flask hello", "-", load(port, args.seconds, args.clients)))
+        hello = load(port, seconds, clients)["rps"]
     finally:
         process.terminate()
         process.wait()
-
-    for count in args.counts:
+    rows: list[tuple] = [("bare Flask hello", "-", hello, None, None)]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"BENCH_FORM_DATABASE": f"{tmp}/form.sqlite"}
+        process, port = serve("bench.form_post:app", env, workers)
+        try:
+            bare_post = load(port, seconds, clients, post=True)["rps"]
+        finally:
+            process.terminate()
+            process.wait()
+    rows.append(("bare Flask form post (one INSERT)", "-", bare_post, None, None))
+    rates: dict[str, dict[int, float]] = {}
+    for count in counts:
         with tempfile.TemporaryDirectory() as tmp:
-            url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
+            url = f"sqlite:///{tmp}/bench.sqlite"
             began = time.perf_counter()
             fill(url, count)
             print(f"filled {count} ideas in {time.perf_counter() - began:.1f} s", file=sys.stderr)
             env = {
                 "DATABASE_URL": url,
                 "SECRET_KEY": "bench",
-                "FEEDBACK_RATELIMIT_ENABLED": "false",
+                "FEEDBACK_TRUSTED_PROXIES": "1",
+                "FEEDBACK_MIN_FILL_SECONDS": str(MIN_FILL_SECONDS),
             }
-            process, port = serve("app:app", env, args.workers)
+            process, port = serve("app:app", env, workers)
             try:
-                rows.append(
-                    ("Conference Ideas `/`", f"{count:,}", load(port, args.seconds, args.clients))
-                )
+                for name, paths in public_paths(url).items():
+                    rps = load(port, seconds, clients, paths)["rps"]
+                    rates.setdefault(name, {})[count] = rps
+                    rows.append((name, f"{count:,}", rps, hello, TARGETS[name]))
+                rps = load(port, seconds, clients, post=True)["rps"]
+                rows.append(("POST /ideas (limits on)", f"{count:,}", rps, bare_post, POST_TARGET))
             finally:
                 process.terminate()
                 process.wait()
+    if len(counts) > 1:
+        low, high = min(counts), max(counts)
+        for name, by_count in rates.items():
+            rows.append(
+                (f"{name} flat", f"{high:,} vs {low:,}", by_count[high], by_count[low], "flat")
+            )
+    return rows
 
+
+def print_table(rows: list[tuple]) -> None:
+    print("| measure | ideas stored | req/s | baseline req/s | ratio | target | met |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for name, count, rps, base, target in rows:
+        if base is None:
+            print(f"| {name} | {count} | {rps:.0f} | | | | |")
+            continue
+        ratio = rps / base
+        if target == "flat":
+            met, shown = abs(ratio - 1) <= FLAT, f"within {FLAT:.0%}"
+        else:
+            met, shown = ratio >= target, f">= {target}"
+        print(
+            f"| {name} | {count} | {rps:.0f} | {base:.0f} | {ratio:.2f} | {shown} "
+            f"| {'yes' if met else 'NO'} |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[100, 100_000])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    rows = measure(args.counts, args.seconds, args.clients, args.workers)
     print(
         f"\ngunicorn -w {args.workers}, {args.clients} client processes, {args.seconds:g} s each, "
         f"{os.cpu_count()} CPU cores shared by server and clients\n"
     )
-    print("| app | ideas stored | requests | errors | req/s | p50 ms | p95 ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, count, r in rows:
-        print(
-            f"| {name} | {count} | {r['requests']} | {r['errors']} | {r['rps']:.0f} "
-            f"| {r['p50']:.1f} | {r['p95']:.1f} |"
-        )
+    print_table(rows)
 
 
 if __name__ == "__main__":
