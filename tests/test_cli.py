@@ -33,9 +33,7 @@ def test_db_upgrade_creates_everything_and_is_idempotent(fresh_app):
         engine = get_engine()
         with engine.connect() as conn:
             # The migrations build exactly what the models describe.
-            context = MigrationContext.configure(
-                conn, opts={"include_name": models.include_name}
-            )
+            context = MigrationContext.configure(conn, opts={"include_name": models.include_name})
             diff = compare_metadata(context, Base.metadata)
             assert diff == []
         slugs = get_session().scalars(sa.select(Topic.slug).order_by(Topic.position)).all()
