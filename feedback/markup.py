@@ -63,6 +63,10 @@ _TRAILING = ".,;:!?)]}'\""
 _HTTP = re.compile(r"^https?://", re.IGNORECASE)
 _FANG = re.compile(rf"://|[:{_DOTS}]")
 _SCHEME_NAME = re.compile(r"\b(h)(tt)(ps?:)|\b(f)(t)(ps?:)", re.IGNORECASE)
+# What every kind of _LINK holds: a colon, or a dot between two word characters (an email's
+# domain and a bare host have one). Text without either has no link, so _LINK, which tries
+# each position, need not read it (most ideas: sentence dots are followed by a space).
+_MAY_LINK = re.compile(rf":|[\w-]{_DOT}[^\W_]")
 
 
 def _trim(url: str) -> str:
@@ -84,6 +88,8 @@ def _is_measure(match: re.Match) -> bool:
 
 def _spans(text: str) -> Iterator[tuple[int, int]]:
     """Where each link in text starts and ends (emails are skipped)."""
+    if not _MAY_LINK.search(text):
+        return
     for match in _LINK.finditer(text):
         if match.group("email") or _is_measure(match):
             continue

@@ -84,6 +84,15 @@ class Topic(Base):
         return f"<Topic #{self.slug}>"
 
 
+def title_shown(title: str | None, body: str) -> str:
+    """The title, or for an untitled idea the first words of its text: the one rule for
+    every page, feed, email and digest."""
+    if title:
+        return title
+    words = body.split()
+    return " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
+
+
 class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
@@ -159,12 +168,8 @@ class Submission(Base):
 
     @property
     def shown_title(self) -> str:
-        """The title, or for an untitled idea the first words of its text: the one rule for
-        every page, feed, email and digest."""
-        if self.title:
-            return self.title
-        words = self.body.split()
-        return " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
+        """The title every page, feed, email and digest shows (``title_shown``)."""
+        return title_shown(self.title, self.body)
 
     def digest_fingerprint(self) -> str:
         """A hash of everything a digest shows of this item: a change means "send again"."""

@@ -3,7 +3,9 @@
 import csv
 import io
 import json
+import random
 import re
+import textwrap
 from dataclasses import replace
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
@@ -186,6 +188,23 @@ def test_text_is_wrapped_at_72_columns_and_keeps_paragraphs():
     assert "updated since the digest of 20 February 2026" in words
     assert "Email: zoe@example.org" in words
     assert "Website: hxxps[://]zoe[.]example[.]org" in words
+
+
+def test_text_wraps_every_line_as_textwrap_does():
+    """The quick wrap for plain lines of words gives textwrap's lines, and hands it the rest."""
+    pieces = ["a", "bb", "word", "é", "x" * 30, "y" * 69, "z" * 75, "a-b", " ", "  ", "\t"]
+    pieces += ["\u00a0", "\u3000", "\x1c", " " * 80]
+    chooser = random.Random(5)
+    for _ in range(20_000):
+        line = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 40)))
+        if not line.strip():
+            continue
+        indent = chooser.choice(["", "  ", "    "])
+        hang = chooser.choice([indent, "    "])
+        wanted = textwrap.wrap(
+            line, 72, initial_indent=indent, subsequent_indent=hang, break_on_hyphens=False
+        )
+        assert formats._wrap(line, indent, hang) == "\n".join(wanted), repr(line)
 
 
 def test_eml_is_a_complete_multipart_message():

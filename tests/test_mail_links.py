@@ -5,6 +5,7 @@ HTML text alike, so reader text is defanged (hxxps[://]evil[.]example) and never
 """
 
 import io
+import random
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -13,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from markdown_it import MarkdownIt
 
-from feedback import notify
+from feedback import markup, notify
 from feedback.db import get_session, utcnow
 from feedback.digest import contents, delivery, formats
 from feedback.markup import count_links, defang, find_links, mail_paragraphs, paragraphs
@@ -70,6 +71,21 @@ AUTHOR = "author@example.org"
 def test_find_links(text, links):
     assert find_links(text) == links
     assert count_links(text) == len(links)
+
+
+def test_the_quick_check_never_passes_over_a_link():
+    """Text the quick check clears skips the full detector: it must hold no link at all."""
+    pieces = ["a", "x1", "www", "http", "evil", "рф", "中国", "xn--p1ai", "com", " ", "\n"]
+    pieces += list(".。．｡:/@-_#?") + ["e.g.", "Wi-Fi. ", "3.5mm"]
+    chooser = random.Random(11)
+    seen_links = 0
+    for _ in range(50_000):
+        text = "".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 12)))
+        full = [match.group(0) for match in markup._LINK.finditer(text)]
+        seen_links += bool(full)
+        if not markup._MAY_LINK.search(text):
+            assert full == [], text
+    assert seen_links > 1000
 
 
 @pytest.mark.parametrize(
