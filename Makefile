@@ -35,7 +35,7 @@ format: $(VENV)/.installed
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.installed
-	$(BIN)/python bench/front_page.py
+	$(BIN)/python bench/targets.py
 	$(BIN)/python bench/themes.py
 
 clean:

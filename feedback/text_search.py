@@ -111,9 +111,15 @@ def _from_the_index(element: _Candidates, compiler, **kw) -> str:
     return compiler.process(Submission.id.in_(query), **kw)
 
 
+def contains(text: str) -> ColumnElement[bool]:
+    """The test itself: author name, email, title or body holds ``text``, ignoring case (a
+    scan of every row on its own)."""
+    return sa.or_(*(getattr(Submission, c).icontains(text, autoescape=True) for c in COLUMNS))
+
+
 def matches(text: str) -> ColumnElement[bool]:
-    """Items whose author name, email, title or body contain ``text``, ignoring case."""
-    contains = sa.or_(*(getattr(Submission, c).icontains(text, autoescape=True) for c in COLUMNS))
+    """Items whose author name, email, title or body contain ``text``, ignoring case: the
+    index names the candidates, ``contains`` decides."""
     if len(text) < TRIGRAM:
-        return contains
-    return sa.and_(_Candidates(text), contains)
+        return contains(text)
+    return sa.and_(_Candidates(text), contains(text))
