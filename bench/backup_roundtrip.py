@@ -6,16 +6,14 @@ For each count: fills a fresh SQLite file in bulk (as bench/front_page.py does),
 imports the file into an empty PostgreSQL schema made by `flask db upgrade` (whose seeded
 topics the file's replace), exports that again, then imports that file into a new SQLite file
 and exports once more. The exports must be identical apart from their export-time line. Each
-step is its own process (the real command line), so its peak resident memory (ru_maxrss from
-wait4) is its own.
+step is its own process (the real command line), so its peak resident memory (measured
+as bench/processes.py does) is its own.
 """
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -25,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.front_page import fill  # noqa: E402
+from bench.processes import run_flask  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -33,20 +32,8 @@ POSTGRES_URL = os.environ.get(
 
 def run(database_url: str, *args: str) -> tuple[float, float]:
     """Seconds and peak MiB of one `flask` command, its memory measured alone."""
-    env = {**os.environ, "DATABASE_URL": database_url, "FEEDBACK_TESTING": "true"}
-    began = time.perf_counter()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "flask"), *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - began
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"flask {' '.join(args)} failed on {database_url}")
-    return seconds, usage.ru_maxrss / 1024
+    done = run_flask(database_url, *args)
+    return done.seconds, done.peak_mib
 
 
 def same_apart_from_export_time(first: Path, second: Path) -> bool:

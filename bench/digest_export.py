@@ -3,48 +3,27 @@
     .venv/bin/python bench/digest_export.py --counts 10000 100000
 
 Each export runs as its own process (the real command line), so its peak resident memory
-(ru_maxrss from wait4) is measured alone. The database is a fresh SQLite file per count,
+(bench/processes.py) is measured alone. The database is a fresh SQLite file per count,
 its themes computed first (`flask themes rebuild`), as on a running site.
 """
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.front_page import fill  # noqa: E402
+from bench.processes import run_flask  # noqa: E402
 from feedback.digest.formats import FORMATS  # noqa: E402
-
-
-def run_flask(database_url: str, *args: str) -> tuple[float, float]:
-    """Seconds and peak MiB of one `flask` command in its own process."""
-    env = {**os.environ, "DATABASE_URL": database_url, "FEEDBACK_TESTING": "true"}
-    flask = Path(sys.executable).parent / "flask"
-    began = time.perf_counter()
-    process = subprocess.Popen(
-        [str(flask), *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - began
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"flask {' '.join(args)} failed")
-    return seconds, usage.ru_maxrss / 1024
 
 
 def run_export(database_url: str, fmt: str, out: Path) -> tuple[float, float, int]:
     """Seconds, peak MiB and output bytes of one export."""
-    seconds, peak = run_flask(database_url, "digest", "export", "--format", fmt, "--out", str(out))
-    return seconds, peak, out.stat().st_size
+    done = run_flask(database_url, "digest", "export", "--format", fmt, "--out", str(out))
+    return done.seconds, done.peak_mib, out.stat().st_size
 
 
 def main() -> None:
@@ -60,7 +39,8 @@ def main() -> None:
             url = f"sqlite:///{tmp}/bench-{count}.sqlite"
             fill(url, count)
             # As on a running site, where ideas join their themes as they arrive.
-            rebuilds.append((count, *run_flask(url, "themes", "rebuild")))
+            rebuilt = run_flask(url, "themes", "rebuild")
+            rebuilds.append((count, rebuilt.seconds, rebuilt.peak_mib))
             for fmt in FORMATS:
                 seconds, peak, size = run_export(url, fmt, Path(tmp) / f"out.{fmt}")
                 rows.append((count, fmt, seconds, peak, size))

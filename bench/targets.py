@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import digest_export, front_page, queue_search  # noqa: E402
+from bench.processes import run_flask  # noqa: E402
 from feedback.digest.formats import FORMATS  # noqa: E402
 
 EXPORT_SECONDS = 2.0
@@ -50,7 +51,7 @@ def export_rows(count: int) -> list[tuple]:
         base_seconds, base_mib, _size = digest_export.run_export(empty, "md", Path(tmp) / "e.md")
         url = f"sqlite:///{tmp}/export.sqlite"
         front_page.fill(url, count)
-        digest_export.run_flask(url, "themes", "rebuild")
+        run_flask(url, "themes", "rebuild")
         for fmt in FORMATS:
             seconds, mib, size = digest_export.run_export(url, fmt, Path(tmp) / f"out.{fmt}")
             rows.append(
