@@ -14,6 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from feedback import accounts, backup, demo, moderation, topics
 from feedback.db import get_engine, get_session
 from feedback.digest import commands
+from feedback.mail_commands import mail_cli
 from feedback.themes.commands import themes_cli
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -260,6 +261,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(commands.digest_cli)
     app.cli.add_command(themes_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(topics_cli)
     app.cli.add_command(owner_cli)
     app.cli.add_command(demo_data)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from feedback import quotas
+from feedback import collection, quotas
+from feedback.models import Credit
 
 DEFAULTS: dict = {
     "CONFERENCE_NAME": "HIMSS Conference",
@@ -22,6 +23,9 @@ DEFAULTS: dict = {
         ("Social media at the conference", "social"),
         ("Other", "other"),
     ],
+    # The collection window (ISO 8601 dates, or times with a zone); None: no limit.
+    "OPENS_AT": None,
+    "CLOSES_AT": None,
     "AUTO_APPROVE_PUBLIC": False,
     "EMAIL_CHECK_DELIVERABILITY": False,
     "MIN_FILL_SECONDS": 2,
@@ -71,6 +75,19 @@ DEFAULTS: dict = {
     "MAIL_PASSWORD": None,
     "MAIL_FROM": "Conference Ideas <ideas@localhost>",
     "ORGANISER_EMAILS": [],
+    # Ideas read from email (`flask mail import`, `fetch`): the topic they go to (a slug;
+    # None: the last topic) and how they are credited (the sender chose nothing).
+    "MAIL_TOPIC": None,
+    "MAIL_CREDIT": "anonymous",
+    # `flask mail fetch`: TLS from the first byte (port 993) unless MAIL_IMAP_TLS is off;
+    # MAIL_IMAP_CA_FILE trusts a private certificate authority too.
+    "MAIL_IMAP_HOST": None,
+    "MAIL_IMAP_PORT": None,
+    "MAIL_IMAP_USER": None,
+    "MAIL_IMAP_PASSWORD": None,
+    "MAIL_IMAP_FOLDER": "INBOX",
+    "MAIL_IMAP_TLS": True,
+    "MAIL_IMAP_CA_FILE": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
@@ -100,6 +117,11 @@ _PLAIN_ENV = (
     "MAIL_USERNAME",
     "MAIL_PASSWORD",
     "MAIL_FROM",
+    "MAIL_IMAP_HOST",
+    "MAIL_IMAP_USER",
+    "MAIL_IMAP_PASSWORD",
+    "MAIL_IMAP_FOLDER",
+    "MAIL_IMAP_CA_FILE",
 )
 
 
@@ -111,6 +133,10 @@ def _load_environment(app: Flask) -> None:
         app.config["MAIL_PORT"] = int(os.environ["MAIL_PORT"])
     if os.environ.get("MAIL_USE_TLS"):
         app.config["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"].strip().lower() in TRUE_WORDS
+    if os.environ.get("MAIL_IMAP_PORT"):
+        app.config["MAIL_IMAP_PORT"] = int(os.environ["MAIL_IMAP_PORT"])
+    if os.environ.get("MAIL_IMAP_TLS"):
+        app.config["MAIL_IMAP_TLS"] = os.environ["MAIL_IMAP_TLS"].strip().lower() in TRUE_WORDS
     if os.environ.get("ORGANISER_EMAILS"):
         app.config["ORGANISER_EMAILS"] = [
             e.strip() for e in os.environ["ORGANISER_EMAILS"].split(",") if e.strip()
@@ -164,6 +190,15 @@ def check_settings(app: Flask) -> None:
     links = config["MAX_LINKS"]
     if isinstance(links, bool) or not isinstance(links, int) or links < 0:
         raise RuntimeError(f"FEEDBACK_MAX_LINKS must be a whole number from 0 up, not {links!r}.")
+    try:
+        collection.window_of(config)
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from None
+    if config["MAIL_CREDIT"] not in {credit.value for credit in Credit}:
+        choices = ", ".join(credit.value for credit in Credit)
+        raise RuntimeError(
+            f"FEEDBACK_MAIL_CREDIT must be one of {choices}, not {config['MAIL_CREDIT']!r}."
+        )
     words = config["SPAM_WORDS"]
     if not isinstance(words, str | list | tuple) or not all(isinstance(w, str) for w in words):
         raise RuntimeError(

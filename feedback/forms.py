@@ -464,6 +464,7 @@ class DigestOptionsForm(FlaskForm):
     )
     include_notes = BooleanField("Include my internal notes")
     include_contact = BooleanField("Include authors' email addresses (not for anonymous authors)")
+    final = BooleanField("Final digest of the collection (every format says so)")
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

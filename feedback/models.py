@@ -163,6 +163,8 @@ class Submission(Base):
     link_shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why the anti-spam rules held the idea in the queue or marked it spam, for the owner.
     hold_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    # Read from an email by `flask mail import` or `fetch` (the message: MailMessage).
+    by_email: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     topic: Mapped[Topic] = relationship(lazy="joined", innerjoin=True)
 
@@ -412,6 +414,42 @@ class ConsentRequest(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "accepted" or "declined"; None while open.
     answer: Mapped[str | None] = mapped_column(sa.String(16))
+
+
+class MailMessage(Base):
+    """An email read into the queue (or kept out of it), so it is never read in twice, and
+    what the owner may want of the original: its headers, its whole text, its attachments'
+    names (attachments themselves are not kept)."""
+
+    __tablename__ = "mail_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the Message-ID, or of the whole message when it has none.
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # None once the idea is deleted for good: the message still counts as read.
+    submission_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="SET NULL"), unique=True
+    )
+    headers: Mapped[str] = mapped_column(sa.Text)
+    # The text before quotes and signature were trimmed (HTML-only mail: as text).
+    original: Mapped[str] = mapped_column(sa.Text)
+    # One name a line.
+    attachments: Mapped[str] = mapped_column(sa.Text, default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailFolder(Base):
+    """Where `flask mail fetch` got to in an IMAP folder: the UIDs after ``last_uid`` are
+    new, as long as the folder's UIDVALIDITY is the one seen."""
+
+    __tablename__ = "mail_folders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # host, user and folder, as one string
+    account: Mapped[str] = mapped_column(sa.String(600), unique=True)
+    uid_validity: Mapped[int] = mapped_column(sa.BigInteger)
+    last_uid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class SpamPhrase(Base):

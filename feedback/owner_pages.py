@@ -16,7 +16,9 @@ from wtforms import SelectChoice
 
 from feedback import (
     antispam,
+    collection,
     consent,
+    mail_import,
     mailer,
     moderation,
     notify,
@@ -24,7 +26,7 @@ from feedback import (
     stats,
 )
 from feedback.auth import login_manager
-from feedback.db import get_session
+from feedback.db import get_session, utcnow
 from feedback.digest import contents
 from feedback.forms import (
     ActionForm,
@@ -211,6 +213,7 @@ def _render_item(item: Submission, status: int = 200, **forms):
             request_open=consent.open_request(get_session(), item),
             pairs=themes.pairs_by_idea(get_session(), [item.id]),
             theme=themes.theme_of(get_session(), item.id),
+            mail=mail_import.message_of(get_session(), item) if item.by_email else None,
         ),
         status,
     )
@@ -339,6 +342,7 @@ def dashboard():
         last_digest=contents.last_digest(db),
         waiting=contents.waiting(db, contents.Options()),
         ago=stats.ago,
+        window=stats.window_chart(collection.window_of(current_app.config), utcnow()),
     )
 
 

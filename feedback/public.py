@@ -32,6 +32,7 @@ from wtforms import SelectChoice
 
 from feedback import (
     antispam,
+    collection,
     errors,
     feed,
     markup,
@@ -104,6 +105,7 @@ def paragraphs_filter(text: str) -> Markup:
 
 # App-wide: every public template credits authors by the rule the API and feeds use.
 bp.add_app_template_filter(visibility.public_author, "public_author")
+bp.add_app_template_filter(collection.when, "moment")
 
 
 @bp.app_template_filter("profile_url")
@@ -145,7 +147,16 @@ def _respond(page: page_cache.Page, **values: Callable[[], str]) -> Response:
     return page_cache.respond(page, {"csrf": generate_csrf, **values}, voted)
 
 
-def _index(form: SubmissionForm) -> page_cache.Page:
+def _window() -> collection.Window:
+    return collection.window_of(current_app.config)
+
+
+def _time_left() -> str:
+    closes = _window().closes_at
+    return collection.time_left(utcnow(), closes) if closes else ""
+
+
+def _index(form: SubmissionForm, phase: collection.Phase) -> page_cache.Page:
     page, sort = _public_page()
     return page_cache.render(
         "public/index.html",
@@ -156,12 +167,16 @@ def _index(form: SubmissionForm) -> page_cache.Page:
         here=_here("public.index", page, sort),
         topics=list_topics(get_session()),
         now_micro=page_cache.mark("now"),
+        window=_window(),
+        phase=phase,
+        time_left=page_cache.mark("left"),
     )
 
 
 def _render_index(form: SubmissionForm, status: int = 200) -> tuple[Response, int]:
     """The front page around a form the reader sent back (never kept: it holds their text)."""
-    return _respond(_index(form), now=_now_micro), status
+    page = _index(form, _window().phase(utcnow()))
+    return _respond(page, now=_now_micro, left=_time_left), status
 
 
 def _new_form() -> SubmissionForm:
@@ -172,21 +187,24 @@ def _new_form() -> SubmissionForm:
     return form
 
 
-def _blank_index() -> page_cache.Page:
-    form = _new_form()
-    page_cache.mark_form(form, "started", "form_key")
-    return _index(form)
-
-
 @bp.get("/")
 def index():
-    """The conference intro, the form, and the approved public ideas, newest first."""
-    page = page_cache.serve(("index", page_number(), sort_order()), _blank_index)
+    """The conference intro, the form (or, outside the collection window, a notice that
+    says when it opens or that it closed), and the approved public ideas, newest first."""
+    phase = _window().phase(utcnow())
+
+    def blank() -> page_cache.Page:
+        form = _new_form()
+        page_cache.mark_form(form, "started", "form_key")
+        return _index(form, phase)
+
+    page = page_cache.serve(("index", page_number(), sort_order(), phase), blank)
     return _respond(
         page,
         started=antispam.started_token,
         form_key=submissions.new_form_key,
         now=_now_micro,
+        left=_time_left,
     )
 
 
@@ -255,6 +273,9 @@ def submit():
         # Only bots fill the hidden field: answer as if all went well, store nothing.
         log.info("Honeypot caught a submission from %s", request.remote_addr)
         return redirect(_thanks_url(), 303)
+    window = _window()
+    if window.phase(utcnow()) is not collection.Phase.OPEN:
+        return _outside_window(form, window)
     problem = _bot_check(form)
     valid = form.validate_on_submit()
     if problem is not None:
@@ -271,6 +292,19 @@ def submit():
         db.rollback()
         return _refused(form, exc)
     return _acknowledged(db, receipt)
+
+
+def _outside_window(form: SubmissionForm, window: collection.Window) -> Response:
+    """A 403 that says collection has closed (or not opened), with the reader's text on the
+    page to copy; for machines, the same message as JSON."""
+    if window.closes_at is not None and utcnow() >= window.closes_at:
+        message = f"Collection closed on {collection.when(window.closes_at)}: no new ideas."
+    else:
+        message = f"Collection opens on {collection.when(window.opens_at)}: please come back."
+    if errors.wants_json():
+        return make_response(jsonify(error="Forbidden", message=message), 403)
+    form.form_errors.append(message + " What you wrote is kept below, to copy.")
+    return make_response(_render_index(form, 403))
 
 
 def _refused(form: SubmissionForm, exc: submissions.SubmissionError) -> Response:

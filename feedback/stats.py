@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from feedback.collection import Phase, Window, time_left
 from feedback.db import day_start, utcnow
 from feedback.models import Status, Submission, Topic, Visibility
 
@@ -103,3 +104,29 @@ def ago(then: datetime, now: datetime | None = None) -> str:
             count = int(seconds // size)
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
     return "just now"
+
+
+@dataclass(frozen=True)
+class WindowChart:
+    """The collection window as the dashboard shows it: its phase, what to say of it, and
+    how much of it has gone (0 to 1; None unless it both opens and closes)."""
+
+    window: Window
+    phase: Phase
+    left: str | None
+    elapsed: float | None
+    width: int = 600
+
+
+def window_chart(window: Window, now: datetime) -> WindowChart:
+    phase = window.phase(now)
+    left = None
+    if phase is Phase.BEFORE:
+        left = time_left(now, window.opens_at)
+    elif phase is Phase.OPEN and window.closes_at is not None:
+        left = time_left(now, window.closes_at)
+    elapsed = None
+    if window.opens_at is not None and window.closes_at is not None:
+        span = (window.closes_at - window.opens_at).total_seconds()
+        elapsed = min(max((now - window.opens_at).total_seconds() / span, 0.0), 1.0)
+    return WindowChart(window, phase, left, elapsed)

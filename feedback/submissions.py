@@ -64,6 +64,8 @@ class NewIdea:
     notify_author: bool = False
     # The form's one-time key (see new_form_key), or None when the client sent none.
     form_key: str | None = None
+    # Read from an email (feedback/mail_import.py), not typed into the form.
+    by_email: bool = False
 
 
 _FORM_KEY = re.compile(r"[A-Za-z0-9_-]{22,64}")
@@ -160,6 +162,7 @@ def create(
         form_key=idea.form_key,
         repeat_hash=repeat_hash(idea.email, idea.body),
         hold_reason=verdict.reason,
+        by_email=idea.by_email,
     )
     session.add(item)
     session.flush()

@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from email import message_from_bytes, policy
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from feedback.db import Base, get_engine, get_session, utcnow
 from feedback.models import Status, Submission, Topic, Visibility
 from feedback.tokens import new_manage_token
 from feedback.topics import seed_topics
+from tests.servers import free_port
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -251,3 +253,28 @@ def auth(client: FlaskClient, owner: int) -> AuthActions:
 def get_item(app: Flask, item_id: int) -> Submission | None:
     with app.app_context():
         return get_session().get(Submission, item_id)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
+        )
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback: its port, and the Inbox of what it received."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller.port, inbox
+    controller.stop()

@@ -4,6 +4,7 @@ import html
 import http.cookiejar
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -99,3 +100,132 @@ class Browser:
         if topic:
             fields["topic"] = topic.group(1)
         return fields
+
+
+DOVECOT = "/usr/sbin/dovecot"
+
+
+@dataclass
+class ImapServer:
+    """A real Dovecot on loopback, TLS only, with one user whose Maildir the test fills."""
+
+    process: subprocess.Popen
+    port: int
+    user: str
+    password: str
+    ca_file: str
+    maildir: Path
+    owner: tuple[int, int]
+
+    def deliver(self, raw: bytes) -> None:
+        """Put a message in the user's inbox, as a delivery agent would."""
+        import mailbox
+
+        box = mailbox.Maildir(self.maildir, create=True)
+        key = box.add(raw)
+        box.close()
+        for path in [self.maildir, *self.maildir.rglob("*")]:
+            os.chown(path, *self.owner)
+        assert key
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.process.stderr.close()
+        shutil.rmtree(self.maildir.parent.parent, ignore_errors=True)
+
+
+def imap_unavailable() -> str | None:
+    """Why a Dovecot test server cannot run here, or None."""
+    if not Path(DOVECOT).exists():
+        return "Dovecot is not installed (Debian: apt-get install dovecot-imapd)"
+    if not shutil.which("openssl"):
+        return "openssl is not installed (it makes the test server's certificate)"
+    return None
+
+
+def start_dovecot() -> ImapServer:
+    """Dovecot as its own server in a new folder: IMAPS on a free port with a self-signed
+    certificate (the ``ca_file`` a client trusts), one passwd-file user."""
+    import pwd
+    import tempfile
+
+    # Its own folder, readable by Dovecot's unprivileged processes (pytest's are not).
+    folder = Path(tempfile.mkdtemp(prefix="dovecot-"))
+    folder.chmod(0o755)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+        + ["-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+        + ["-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
+        check=True,
+        capture_output=True,
+    )
+    if os.getuid() == 0:
+        # Root runs the master; mail is handled as Dovecot's own unprivileged users.
+        internal, login = "dovecot", "dovenull"
+        mail_user = pwd.getpwnam("dovecot")
+    else:
+        internal = login = pwd.getpwuid(os.getuid()).pw_name
+        mail_user = pwd.getpwuid(os.getuid())
+    owner = (mail_user.pw_uid, mail_user.pw_gid)
+    home = folder / "home"
+    maildir = home / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    for path in [home, *home.rglob("*")]:
+        os.chown(path, *owner)
+    user, password = "reader", "imap test password"
+    (folder / "passwd").write_text(f"{user}:{{PLAIN}}{password}\n")
+    port = free_port()
+    (folder / "dovecot.conf").write_text(
+        f"""
+protocols = imap
+listen = 127.0.0.1
+base_dir = {folder}/run
+state_dir = {folder}/state
+log_path = {folder}/dovecot.log
+default_internal_user = {internal}
+default_login_user = {login}
+first_valid_uid = 1
+ssl = required
+ssl_cert = <{folder}/cert.pem
+ssl_key = <{folder}/key.pem
+auth_mechanisms = plain
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {folder}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={owner[0]} gid={owner[1]} home={home}
+}}
+mail_location = maildir:{maildir}
+service imap-login {{
+  inet_listener imap {{
+    port = 0
+  }}
+  inet_listener imaps {{
+    port = {port}
+    ssl = yes
+  }}
+}}
+"""
+    )
+    process = subprocess.Popen(
+        [DOVECOT, "-F", "-c", str(folder / "dovecot.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Dovecot stopped: {process.stderr.read().decode()[:2000]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.terminate()
+        raise RuntimeError("Dovecot did not start listening in 20 s")
+    return ImapServer(process, port, user, password, str(folder / "cert.pem"), maildir, owner)

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from feedback.db import get_session, utcnow
 from feedback.digest import contents, delivery, formats
 from feedback.models import Credit, Digest, Status, Submission, Visibility
-from tests.conftest import OWNER_EMAIL, add_owner, get_item
-from tests.test_notify import Inbox, _free_port
+from tests.conftest import OWNER_EMAIL, Inbox, add_owner, get_item
+from tests.servers import free_port
 
 PUBLIC, PRIVATE = Visibility.PUBLIC, Visibility.PRIVATE
 
@@ -248,17 +248,6 @@ def test_csv_download_has_a_bom_and_parses(app, make_submission, auth, client):
     assert rows[0]["body"] == "'=1+1 looks like a formula."
 
 
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
-
-
 def _mail_app(make_app, port: int, **extra):
     return make_app(
         MAIL_SERVER="127.0.0.1",
@@ -325,7 +314,7 @@ def _seed(app, **fields) -> int:
 
 
 def test_a_failing_mail_server_leaves_the_digest_unmarked(make_app):
-    app = _mail_app(make_app, _free_port())
+    app = _mail_app(make_app, free_port())
     _seed(app, body="Waiting for a working server.")
     result = app.test_cli_runner().invoke(args=["digest", "send"])
     assert result.exit_code != 0
@@ -430,7 +419,7 @@ def test_bad_digest_options_are_a_400(auth, client, query):
 
 
 def test_owner_send_with_a_dead_server_says_so(make_app, make_submission):
-    app = _mail_app(make_app, _free_port())
+    app = _mail_app(make_app, free_port())
     add_owner(app)
     _seed(app, body="Still waiting.")
     client = app.test_client()
@@ -546,7 +535,7 @@ def test_an_author_not_told_because_of_a_mail_failure_is_told_later(make_app):
     from aiosmtpd.controller import Controller
 
     inbox = RefusingInbox("author@example.org")
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         app = _mail_app(make_app, controller.port)

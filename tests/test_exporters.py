@@ -105,8 +105,10 @@ def test_csv_parses_back_with_formula_cells_neutralised():
     for row in rows:
         for value in row.values():
             assert not value or value[0] not in "=+-@\t\r"
-    # The theme columns come last, empty for entries without themes.
-    assert list(rows[0])[-3:] == ["theme_id", "theme_label", "duplicate_of"]
+    # The theme columns come after the idea's, empty for entries without themes, then
+    # whether this is the final digest.
+    assert list(rows[0])[-4:] == ["theme_id", "theme_label", "duplicate_of", "final_digest"]
+    assert {r["final_digest"] for r in rows} == {"no"}
     assert {(r["theme_id"], r["theme_label"], r["duplicate_of"]) for r in rows} == {("", "", "")}
 
 

@@ -21,7 +21,6 @@ from feedback.markup import count_links, defang, find_links, mail_paragraphs, pa
 from feedback.models import Credit, Status, Submission, Topic, Visibility
 from feedback.tokens import new_manage_token
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, add_owner, form_data
-from tests.test_notify import Inbox, _free_port
 
 PUBLIC_URL = "https://ideas.example.org"
 AUTHOR = "author@example.org"
@@ -293,17 +292,6 @@ def _download(client, url: str) -> bytes:
     with client.get(url) as response:
         assert response.status_code == 200, url
         return response.data
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from feedback.db import get_session, utcnow
 from feedback.models import ConsentRequest, ModerationEvent, Status, Submission, Visibility
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, add_owner, form_data, get_item
-from tests.test_notify import Inbox, _free_port
 
 
 def _submit(app, client, **fields) -> tuple[int, str]:
@@ -183,17 +182,6 @@ def test_manage_actions_need_csrf(make_app):
         True,
         "A bloggers' corner",
     )
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
 
 
 def _owner_client(app):

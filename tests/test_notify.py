@@ -1,42 +1,12 @@
 """New-idea notices to the owners, against a real SMTP server on loopback (aiosmtpd)."""
 
 import logging
-import socket
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from feedback import mailer
 from tests.conftest import add_owner, count_submissions, form_data
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
-        )
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
+from tests.servers import free_port
 
 
 def _notifying_app(make_app, port: int):
@@ -100,7 +70,7 @@ def test_no_notice_unless_switched_on(make_app, smtp):
 
 
 def test_a_dead_mail_server_loses_nothing(make_app, caplog):
-    app = _notifying_app(make_app, _free_port())  # nothing listens there
+    app = _notifying_app(make_app, free_port())  # nothing listens there
     with caplog.at_level(logging.ERROR, logger="feedback.notify"):
         _submit(app)
     assert count_submissions(app) == 1

@@ -29,13 +29,14 @@ def _digest_options(command):
             click.option("--topic", "topics", multiple=True, help="Only this topic (slug)."),
             click.option("--include-notes", is_flag=True, help="Add the owners' notes."),
             click.option("--include-contact", is_flag=True, help="Add authors' emails."),
+            click.option("--final", is_flag=True, help="The final digest of the collection."),
         ]
     ):
         command = decorator(command)
     return command
 
 
-def _options(since, until, no_private, anonymise, starred_only, slugs, notes, contact):
+def _options(since, until, no_private, anonymise, starred_only, slugs, notes, contact, final):
     """The digest options from the command line, checked like the owner's form checks them."""
     since, until = since.date() if since else None, until.date() if until else None
     try:
@@ -58,6 +59,7 @@ def _options(since, until, no_private, anonymise, starred_only, slugs, notes, co
         topics=tuple(slugs),
         include_notes=notes,
         include_contact=contact,
+        final=final,
     )
 
 
@@ -136,6 +138,7 @@ def _option_values(kwargs: dict) -> tuple:
         kwargs["topics"],
         kwargs["include_notes"],
         kwargs["include_contact"],
+        kwargs["final"],
     )
 
 

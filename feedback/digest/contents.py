@@ -73,6 +73,8 @@ class Options:
     topics: tuple[str, ...] = ()  # slugs; empty means every topic
     include_notes: bool = False
     include_contact: bool = False
+    # The last digest of the collection: every format says so.
+    final: bool = False
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -146,6 +148,7 @@ class Header:
     generated: str = ""
     # In reading order: topic by topic, each topic's largest first. Empty before themes.
     themes: list[ThemeCount] = field(default_factory=list)
+    final: bool = False  # the final digest of the collection
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -404,6 +407,7 @@ def _header_of(
         per_topic=list(per_topic.items()),
         generated=utcnow().date().isoformat(),
         themes=themes,
+        final=options.final,
     )
 
 

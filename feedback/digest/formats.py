@@ -63,6 +63,7 @@ CSV_COLUMNS = (
     "theme_id",
     "theme_label",
     "duplicate_of",
+    "final_digest",
 )
 
 _TEMPLATES = ROOT / "templates"
@@ -91,9 +92,10 @@ def _day(iso: str | None) -> str:
 
 
 def subject(head: Header) -> str:
-    """The digest's email subject and document title."""
+    """The digest's email subject and document title (the final one says so first)."""
     count = f"{head.total} idea{'s' if head.total != 1 else ''}"
-    return f"Ideas for {head.conference}: {period_text(head)} ({count})"
+    final = "Final digest: " if head.final else ""
+    return f"{final}Ideas for {head.conference}: {period_text(head)} ({count})"
 
 
 @dataclass(frozen=True)
@@ -194,8 +196,12 @@ def _md_block(text: str) -> str:
     return "\n".join(line + "  " if line.strip() else "" for line in md_escape(text).split("\n"))
 
 
+FINAL_NOTE = "This is the final digest of the collection: no more ideas will follow it."
+
+
 def _counts_line(head: Header) -> str:
-    return f"{head.total} ideas: {head.public} public, {head.private} private."
+    counts = f"{head.total} ideas: {head.public} public, {head.private} private."
+    return f"{FINAL_NOTE} {counts}" if head.final else counts
 
 
 def write_markdown(out: TextIO, head: Header, entries: Iterable[Entry]) -> None:
@@ -348,6 +354,7 @@ def write_html(
         period=period_text(head),
         most_asked=head.most_asked(),
         most_asked_title=MOST_ASKED_TITLE,
+        final_note=FINAL_NOTE,
         blocks=_blocks(head, entries),
         byline=_byline,
         extras=_extras,
@@ -382,6 +389,7 @@ def write_csv(out: TextIO, head: Header, entries: Iterable[Entry]) -> None:
         row["starred"] = "yes" if entry.starred else "no"
         row["theme_id"] = entry.theme
         row["theme_label"] = labels.get(entry.theme)
+        row["final_digest"] = "yes" if head.final else "no"
         writer.writerow([csv_cell(row[column]) for column in CSV_COLUMNS])
 
 
@@ -406,6 +414,7 @@ def write_json(
             "per_topic": [{"topic": t, "count": c} for t, c in head.per_topic],
         },
         "options": json.loads(options.to_json()) if options else None,
+        "final": head.final,
     }
     opening = json.dumps(document, ensure_ascii=False, indent=2)[:-2]
     out.write(opening + ',\n  "items": [')

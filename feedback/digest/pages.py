@@ -57,7 +57,9 @@ def from_json_filter(text: str):
 @bp.app_template_filter("digest_options")
 def digest_options_text(options: dict) -> str:
     """A digest's options in words."""
-    words = [] if options["include_private"] else ["no private notes"]
+    words = ["FINAL digest"] if options.get("final") else []
+    if not options["include_private"]:
+        words.append("no private notes")
     if options["anonymise"]:
         words.append("anonymised")
     if options["starred_only"]:
@@ -91,6 +93,7 @@ def _options(form: DigestOptionsForm) -> contents.Options:
         topics=tuple(form.topics.data or ()),
         include_notes=form.include_notes.data,
         include_contact=form.include_contact.data,
+        final=form.final.data,
     )
 
 
