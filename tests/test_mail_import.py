@@ -1,6 +1,7 @@
 """Ideas that arrived by email: `flask mail import` with real messages and real mailbox files,
 on SQLite and PostgreSQL."""
 
+import json
 import mailbox
 import re
 from datetime import UTC, datetime, timedelta
@@ -8,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+import jsonschema
 import pytest
 import sqlalchemy as sa
 
@@ -25,6 +27,7 @@ from feedback.models import (
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, add_owner
 
 SENT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "digest.schema.json").read_text())
 
 
 def mail(
@@ -360,3 +363,15 @@ def test_long_text_is_cut_and_kept_whole_for_the_owner():
     idea = mail_import.read(mail(text).as_bytes())
     assert len(idea.body) <= mail_import.BODY_MAX and idea.body.endswith("…")
     assert idea.original == text.strip()
+
+
+def test_the_digest_says_which_ideas_came_by_email(app, tmp_path):
+    eml = tmp_path / "one.eml"
+    eml.write_bytes(mail().as_bytes())
+    run_import(app, str(eml))
+    runner = app.test_cli_runner()
+    text = runner.invoke(args=["digest", "export", "--format", "txt"]).output
+    assert "A reader · private note by email ·" in " ".join(text.split())
+    document = json.loads(runner.invoke(args=["digest", "export", "--format", "json"]).output)
+    jsonschema.validate(document, SCHEMA)
+    assert [item["by_email"] for item in document["items"]] == [True]

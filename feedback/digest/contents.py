@@ -112,6 +112,7 @@ class Entry:
     # Older snapshots have neither: they show as one theme-less group per topic.
     theme: int | None = None  # the theme it is shown in
     duplicate_of: int | None = None  # the idea in this digest it repeats, shown under it
+    by_email: bool = False  # read from an email, not typed into the form
 
     def as_dict(self) -> dict:
         """The fields by name (all plain values: a shallow copy, far cheaper than asdict)."""
@@ -447,6 +448,7 @@ _ENTRY_COLUMNS = (
     Submission.website,
     Submission.email,
     Submission.owner_note,
+    Submission.by_email,
     Topic.name.label("topic_name"),
     Topic.slug.label("topic_slug"),
 )
@@ -477,6 +479,7 @@ def entry_of(
         updated_since=updated_since,
         theme=theme,
         duplicate_of=duplicate_of,
+        by_email=row.by_email,
     )
 
 

@@ -249,7 +249,8 @@ def _byline(entry: Entry) -> str:
 
 
 def _visibility_label(entry: Entry) -> str:
-    return "public comment" if entry.visibility == "public" else "private note"
+    label = "public comment" if entry.visibility == "public" else "private note"
+    return label + " by email" if entry.by_email else label
 
 
 def _extras(entry: Entry) -> list[tuple[str, str]]:
