@@ -95,3 +95,13 @@ def time_left(now: datetime, until: datetime) -> str:
 def when(moment: datetime) -> str:
     """A moment as readers read it: "15 March 2027, 18:00 UTC"."""
     return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+
+
+def closing(moment: datetime, on: bool = True) -> str:
+    """When collection closes, as readers read it, with its preposition ("on 15 March 2027,
+    18:00 UTC") or, with ``on`` false, after "until". A close at midnight UTC, as a date in
+    the setting gives, is "the end of 15 March 2027 (UTC)", not the next day at 00:00."""
+    if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        day = moment - timedelta(days=1)
+        return f"{'at ' if on else ''}the end of {day.day} {day:%B %Y} (UTC)"
+    return f"{'on ' if on else ''}{when(moment)}"

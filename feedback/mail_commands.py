@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from feedback import mail_fetch, mail_import
+from feedback import collection, mail_fetch, mail_import
 from feedback.db import get_session
 
 mail_cli = AppGroup("mail", help="Ideas that arrived by email, read into the queue.")
@@ -56,17 +56,25 @@ def import_mail(paths: tuple[str, ...], dry_run: bool) -> None:
 
 
 @mail_cli.command("fetch")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only mail the server received on or after this day (default: the day "
+    "FEEDBACK_OPENS_AT opens, if set).",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be imported; change nothing.")
-def fetch_mail(dry_run: bool) -> None:
+def fetch_mail(since, dry_run: bool) -> None:
     """Read new messages from the IMAP folder in MAIL_IMAP_* into the queue, as `import`
     does; the next fetch starts after the last message read."""
     session = get_session()
     try:
         account = mail_fetch.Account.of(current_app.config)
+        opens = collection.window_of(current_app.config).opens_at
         summary = mail_fetch.fetch(
             session,
             account,
             _settings(),
+            since=since.date() if since else opens.date() if opens else None,
             dry_run=dry_run,
             progress=_progress,
             report=click.echo if dry_run else lambda _line: None,

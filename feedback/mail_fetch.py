@@ -14,6 +14,8 @@ import re
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -54,6 +56,9 @@ class Account:
         if not folder or re.search(r"[\x00-\x1f\x7f]", folder) or not folder.isascii():
             raise ValueError("MAIL_IMAP_FOLDER must be a folder name in plain ASCII on one line.")
         tls = bool(config["MAIL_IMAP_TLS"])
+        ca_file = config.get("MAIL_IMAP_CA_FILE") or None
+        if ca_file and not Path(ca_file).is_file():
+            raise ValueError(f"MAIL_IMAP_CA_FILE: there is no file {ca_file}.")
         return cls(
             host=config["MAIL_IMAP_HOST"],
             port=int(config["MAIL_IMAP_PORT"] or (993 if tls else 143)),
@@ -61,7 +66,7 @@ class Account:
             password=config["MAIL_IMAP_PASSWORD"],
             folder=folder,
             tls=tls,
-            ca_file=config.get("MAIL_IMAP_CA_FILE") or None,
+            ca_file=ca_file,
         )
 
     @property
@@ -88,7 +93,7 @@ def _opened(account: Account) -> Iterator[imaplib.IMAP4]:
         raise FetchError(f"Could not reach {account.host}:{account.port}: {exc}") from None
     try:
         try:
-            imap.login(account.user, account.password)
+            _login(imap, account.user, account.password)
         except imaplib.IMAP4.error:
             raise FetchError(f"{account.host} refused the login of {account.user}.") from None
         status, _data = imap.select(_quoted(account.folder), readonly=True)
@@ -102,6 +107,15 @@ def _opened(account: Account) -> Iterator[imaplib.IMAP4]:
             imap.logout()
 
 
+def _login(imap: imaplib.IMAP4, user: str, password: str) -> None:
+    if user.isascii() and password.isascii():
+        imap.login(user, password)
+        return
+    # LOGIN takes ASCII only; AUTHENTICATE PLAIN carries UTF-8 (RFC 4616).
+    credentials = f"\0{user}\0{password}".encode()
+    imap.authenticate("PLAIN", lambda _challenge: credentials)
+
+
 def _message(imap: imaplib.IMAP4, uid: int) -> bytes:
     _status, data = imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
     return next((part[1] for part in data if isinstance(part, tuple)), b"")
@@ -112,37 +126,44 @@ def fetch(
     account: Account,
     settings: mail_import.Settings,
     *,
+    since: date | None = None,
     dry_run: bool = False,
     progress: Callable[[int], contextlib.AbstractContextManager] | None = None,
     report: Callable[[str], None] = lambda _line: None,
 ) -> mail_import.Summary:
-    """Read the folder's new messages in; remember the last one read (not with ``dry_run``).
+    """Read the folder's new messages in (only those the server received on or after
+    ``since``, if given), remembering after each batch the last one read (not with
+    ``dry_run``), so an interrupted fetch goes on where it stopped.
 
     ``progress(total)`` is a context manager giving a function to call per message.
     """
+    summary = mail_import.Summary()
     with _opened(account) as imap:
         validity = int(imap.response("UIDVALIDITY")[1][0])
         state = session.scalar(sa.select(MailFolder).where(MailFolder.account == account.key))
-        start = state.last_uid + 1 if state and state.uid_validity == validity else 1
-        _status, data = imap.uid("SEARCH", None, f"UID {start}:*")
+        if state is None:
+            state = MailFolder(account=account.key, uid_validity=validity, last_uid=0)
+        elif state.uid_validity != validity:
+            state.uid_validity, state.last_uid = validity, 0
+        start = state.last_uid + 1
+        criteria = f"UID {start}:*" + (f" SINCE {since:%d-%b-%Y}" if since else "")
+        _status, data = imap.uid("SEARCH", None, criteria)
         # "n:*" holds the highest UID even when it is below n: keep only the new ones.
         uids = sorted(uid for uid in map(int, data[0].split()) if uid >= start)
         bar = progress(len(uids)) if progress else contextlib.nullcontext(lambda _n: None)
         with bar as step:
-            summary = mail_import.import_messages(
-                session,
-                (_message(imap, uid) for uid in uids),
-                settings,
-                dry_run=dry_run,
-                progress=step,
-                report=report,
-            )
-    if not dry_run:
-        if state is None:
-            state = MailFolder(account=account.key, uid_validity=validity)
-            session.add(state)
-        if state.uid_validity != validity:
-            state.uid_validity, state.last_uid = validity, 0
-        state.last_uid = max([state.last_uid or 0, *uids])
-        session.commit()
+            for first in range(0, len(uids), mail_import.BATCH):
+                batch = uids[first : first + mail_import.BATCH]
+                summary += mail_import.import_messages(
+                    session,
+                    (_message(imap, uid) for uid in batch),
+                    settings,
+                    dry_run=dry_run,
+                    progress=step,
+                    report=report,
+                )
+                if not dry_run:
+                    state.last_uid = batch[-1]
+                    session.add(state)
+                    session.commit()
     return summary

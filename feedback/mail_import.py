@@ -15,6 +15,7 @@ import email
 import email.policy
 import email.utils
 import hashlib
+import logging
 import mailbox
 import re
 from collections import Counter
@@ -43,11 +44,17 @@ MAILING_LIST = "mailing list or bulk mail"
 NO_TEXT = "no text"
 NO_SENDER = "no usable sender address"
 BLOCKED = "sender blocked by the owner"
+UNREADABLE = "not readable as an email"
 
 # As the form allows.
 NAME_MAX, EMAIL_MAX, TITLE_MAX, BODY_MAX = 80, 254, 120, 5000
 # The original kept for the owner: far beyond any idea, short of a whole mailbox.
 ORIGINAL_MAX = 100_000
+# What the reply trimmer reads: its patterns cost the square of a line's length, and the
+# idea keeps BODY_MAX characters anyway.
+TRIM_MAX = 2 * BODY_MAX
+# A Date before this (or after now) is a broken clock or a forgery: the idea counts from now.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 HEADERS_SHOWN = ("From", "To", "Cc", "Reply-To", "Date", "Subject", "Message-ID")
 # Replies and forwards as mail clients mark them, in the languages the trimmer reads.
 _PREFIX = re.compile(
@@ -58,6 +65,7 @@ _PREFIX = re.compile(
 # The languages whose reply headers and sign-offs it knows: each costs about 0.1 ms a message.
 _LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
 _trimmer = EmailReplyParser(languages=_LANGUAGES)
+log = logging.getLogger(__name__)
 
 
 class Skipped(Exception):
@@ -93,10 +101,21 @@ _UNWANTED = re.compile(
 )
 
 
+_ESCAPED = re.compile("[\\udc80-\\udcff]")
+
+
+def unescape_utf8(value: str) -> str:
+    """Raw UTF-8 in a header (RFC 6532) reaches the email package as surrogate escapes: read
+    those bytes as UTF-8 (what cannot be read becomes U+FFFD)."""
+    if not _ESCAPED.search(value):
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def clean_line(value: str, limit: int) -> str:
     """One line of text: every run of whitespace or control characters one space, cut to
     ``limit`` characters (at a word where it can)."""
-    return _cut(" ".join(_UNWANTED.sub(" ", value).split()), limit)
+    return _cut(" ".join(_UNWANTED.sub(" ", unescape_utf8(value)).split()), limit)
 
 
 def clean_text(value: str, limit: int) -> str:
@@ -119,7 +138,7 @@ def _raw_headers(message: Message) -> dict[str, str]:
     one, and far cheaper than parsing them all."""
     found: dict[str, str] = {}
     for name, value in message.raw_items():
-        found.setdefault(name.lower(), str(value))
+        found.setdefault(name.lower(), unescape_utf8(str(value)))
     return found
 
 
@@ -153,7 +172,7 @@ def _machine_mail(message: Message, headers: dict[str, str]) -> str | None:
     if message.get_content_type() == "multipart/report":
         return BOUNCE
     if message.is_multipart() and any(
-        dict(part.raw_items()).get("Content-Type", "").strip().lower().startswith(_REPORTS)
+        _raw_headers(part).get("content-type", "").strip().lower().startswith(_REPORTS)
         for part in message.walk()
     ):
         return BOUNCE
@@ -197,7 +216,7 @@ def _sender(message: Message) -> tuple[str, str]:
     sender = _from(message)
     if sender is None:
         raise Skipped(NO_SENDER, "no From address")
-    display_name, addr_spec = sender
+    display_name, addr_spec = unescape_utf8(sender[0]), unescape_utf8(sender[1])
     try:
         address = validate_email(addr_spec, check_deliverability=False).normalized
     except EmailNotValidError as exc:
@@ -219,11 +238,12 @@ def _received(date_header: str, now: datetime) -> datetime:
     """When it was sent, by its Date; a missing, broken or future date means now."""
     try:
         when = email.utils.parsedate_to_datetime(date_header)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        when = when.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return now
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return min(when.astimezone(UTC), now)
+    return when if EARLIEST <= when <= now else now
 
 
 def _part_text(part: Message) -> str:
@@ -302,9 +322,9 @@ def read(raw: bytes, now: datetime | None = None) -> MailIdea:
         raise Skipped(machine)
     name, address = _sender(message)
     original = clean_text(_contents(message), ORIGINAL_MAX)
-    body = clean_text(trim_reply(original), BODY_MAX)
+    body = clean_text(trim_reply(original[:TRIM_MAX]), BODY_MAX)
+    attachments = _attachment_names(message)
     if not body:
-        attachments = _attachment_names(message)
         raise Skipped(NO_TEXT, "only attachments" if attachments else "")
     shown = {header: _header(message, header) for header in HEADERS_SHOWN}
     headers = "\n".join(
@@ -319,15 +339,15 @@ def read(raw: bytes, now: datetime | None = None) -> MailIdea:
         received_at=_received(raw_headers.get("date", ""), now),
         headers=headers,
         original=original,
-        attachments=_attachment_names(message),
+        attachments=attachments,
     )
 
 
 def messages(paths: Iterable[str]) -> tuple[int, Iterator[bytes]]:
     """How many messages the paths hold, and their bytes one at a time.
 
-    A directory is a Maildir (it has ``cur`` and ``new``); a file starting with "From " is an
-    mbox; any other file is one message.
+    A directory is a Maildir (it has ``cur`` and ``new``); a file starting with "From " (after
+    blank lines) is an mbox; any other file is one message.
 
     :raise ValueError: for a path that is none of these, with its name.
     """
@@ -340,8 +360,13 @@ def messages(paths: Iterable[str]) -> tuple[int, Iterator[bytes]]:
             sources.append((mailbox.Maildir(path, factory=None, create=False), path))
         elif path.is_file():
             with path.open("rb") as head:
-                start = head.read(5)
-            if start == b"From ":
+                start = head.read(4096)
+            if start.startswith(b"\xef\xbb\xbf"):
+                raise ValueError(
+                    f"{name}: starts with a byte-order mark; remove it and import again"
+                )
+            # An mbox may start with blank lines before its first "From " line.
+            if start.lstrip(b"\r\n").startswith(b"From "):
                 sources.append((mailbox.mbox(path, factory=None, create=False), path))
             else:
                 sources.append((None, path))
@@ -369,6 +394,13 @@ class Summary:
     already: int = 0
     skipped: Counter = field(default_factory=Counter)
 
+    def __add__(self, other: "Summary") -> "Summary":
+        return Summary(
+            self.imported + other.imported,
+            self.already + other.already,
+            self.skipped + other.skipped,
+        )
+
     def line(self) -> str:
         skipped = sum(self.skipped.values())
         reasons = ", ".join(f"{reason} {count}" for reason, count in self.skipped.most_common())
@@ -386,10 +418,20 @@ class Settings:
     secret_key: str
     topic_slug: str | None
     credit: Credit
+    # The content rules the form's ideas meet: spam phrases and the link limit.
+    max_links: int
+    spam_phrases: tuple[str, ...]
 
     @classmethod
     def of(cls, config) -> "Settings":
-        return cls(config["SECRET_KEY"], config.get("MAIL_TOPIC"), Credit(config["MAIL_CREDIT"]))
+        policy = submissions.Policy.from_config(config)
+        return cls(
+            secret_key=config["SECRET_KEY"],
+            topic_slug=config.get("MAIL_TOPIC"),
+            credit=Credit(config["MAIL_CREDIT"]),
+            max_links=policy.max_links,
+            spam_phrases=policy.spam_phrases,
+        )
 
 
 def topic_for_mail(session: Session, slug: str | None) -> Topic:
@@ -409,12 +451,8 @@ def topic_for_mail(session: Session, slug: str | None) -> Topic:
     return topic
 
 
-def store(session: Session, idea: MailIdea, topic: Topic, settings: Settings) -> Submission:
-    """The idea, pending as a private note received by email, with its message kept.
-
-    :raise Skipped: when the owner blocked the sender's address.
-    """
-    new = submissions.NewIdea(
+def _new_idea(idea: MailIdea, topic: Topic, settings: Settings) -> submissions.NewIdea:
+    return submissions.NewIdea(
         visibility=Visibility.PRIVATE,
         author_name=idea.author_name,
         email=idea.email,
@@ -424,16 +462,33 @@ def store(session: Session, idea: MailIdea, topic: Topic, settings: Settings) ->
         credit=settings.credit,
         by_email=True,
     )
+
+
+def check_sender(session: Session, idea: MailIdea, topic: Topic, settings: Settings) -> None:
+    """:raise Skipped: when the owner blocked the sender's address."""
     try:
-        item, _token = submissions.create(
-            session,
-            new,
-            secret_key=settings.secret_key,
-            auto_approve_public=False,
-            now=idea.received_at,
-        )
+        submissions.check_blocks(session, _new_idea(idea, topic, settings))
     except submissions.SubmissionError as exc:
         raise Skipped(BLOCKED, str(exc)) from None
+
+
+def store(session: Session, idea: MailIdea, topic: Topic, settings: Settings) -> Submission:
+    """The idea, pending as a private note received by email, with its message kept. The
+    content rules apply as to the form's ideas: spam goes to the spam tab, for review.
+
+    :raise Skipped: when the owner blocked the sender's address.
+    """
+    check_sender(session, idea, topic, settings)
+    new = _new_idea(idea, topic, settings)
+    verdict = submissions.screen(session, new, settings.max_links, settings.spam_phrases)
+    item, _token = submissions.create(
+        session,
+        new,
+        secret_key=settings.secret_key,
+        auto_approve_public=False,
+        verdict=verdict,
+        now=idea.received_at,
+    )
     session.add(
         MailMessage(
             key=idea.key,
@@ -482,7 +537,9 @@ def import_messages(
                 report(f"already there: {_described(idea)}")
                 continue
             try:
-                if not dry_run:
+                if dry_run:
+                    check_sender(session, idea, topic, settings)
+                else:
                     with session.begin_nested():
                         store(session, idea, topic, settings)
             except Skipped as skip:
@@ -505,6 +562,12 @@ def import_messages(
         except Skipped as skip:
             summary.skipped[skip.reason] += 1
             report(f"skipped ({skip.reason}){': ' + skip.detail if skip.detail else ''}")
+        except Exception as exc:  # noqa: BLE001 - hostile mail can break the email package
+            # (a RecursionError in deep MIME, say): the message is counted and named, never
+            # allowed to stop the ideas around it.
+            log.warning("Unreadable message skipped: %s", type(exc).__name__)
+            summary.skipped[UNREADABLE] += 1
+            report(f"skipped ({UNREADABLE}): {type(exc).__name__}")
         else:
             if idea.key in seen:
                 summary.already += 1

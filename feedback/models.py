@@ -417,9 +417,9 @@ class ConsentRequest(Base):
 
 
 class MailMessage(Base):
-    """An email read into the queue (or kept out of it), so it is never read in twice, and
-    what the owner may want of the original: its headers, its whole text, its attachments'
-    names (attachments themselves are not kept)."""
+    """An email read into the queue, so it is never read in twice, and what the owner may
+    want of the original: its headers, its whole text, its attachments' names (attachments
+    themselves are not kept)."""
 
     __tablename__ = "mail_messages"
 

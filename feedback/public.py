@@ -106,6 +106,7 @@ def paragraphs_filter(text: str) -> Markup:
 # App-wide: every public template credits authors by the rule the API and feeds use.
 bp.add_app_template_filter(visibility.public_author, "public_author")
 bp.add_app_template_filter(collection.when, "moment")
+bp.add_app_template_filter(collection.closing, "closing")
 
 
 @bp.app_template_filter("profile_url")
@@ -298,7 +299,7 @@ def _outside_window(form: SubmissionForm, window: collection.Window) -> Response
     """A 403 that says collection has closed (or not opened), with the reader's text on the
     page to copy; for machines, the same message as JSON."""
     if window.closes_at is not None and utcnow() >= window.closes_at:
-        message = f"Collection closed on {collection.when(window.closes_at)}: no new ideas."
+        message = f"Collection closed {collection.closing(window.closes_at)}: no new ideas."
     else:
         message = f"Collection opens on {collection.when(window.opens_at)}: please come back."
     if errors.wants_json():

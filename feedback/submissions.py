@@ -89,7 +89,8 @@ def repeat_hash(email: str, body: str) -> str:
     return hashlib.sha256(f"{email.strip().lower()}\x1f{text}".encode()).hexdigest()
 
 
-def _check_blocks(session: Session, idea: NewIdea) -> None:
+def check_blocks(session: Session, idea: NewIdea) -> None:
+    """:raise SubmissionError: (403) when the owner blocked its email or network address."""
     keys = [(BlockKind.EMAIL, idea.email.lower())]
     if idea.client_hash:
         keys.append((BlockKind.ADDRESS, idea.client_hash))
@@ -124,7 +125,7 @@ def create(
     """
     if session.get(Topic, idea.topic_id) is None:
         raise SubmissionError("topic", "That topic no longer exists. Please choose another.")
-    _check_blocks(session, idea)
+    check_blocks(session, idea)
     verdict = verdict or antispam.Verdict()
     token, nonce, token_hash = new_manage_token(secret_key)
     approve = (
@@ -221,7 +222,7 @@ def spam_phrases(session: Session, configured: tuple[str, ...] = ()) -> list[str
     return sorted(set(configured) | set(owned))
 
 
-def _screen(
+def screen(
     session: Session, idea: NewIdea | Submission, max_links: int, configured: tuple[str, ...]
 ) -> antispam.Verdict:
     """The content rules on every field a reader typed; links count in title, text and
@@ -273,7 +274,7 @@ def receive(session: Session, idea: NewIdea, policy: Policy) -> Receipt:
     # The clock is read once the lock is held, so hits are stored in the order they count.
     now = utcnow()
     # A block is the answer even to a copy of an idea stored before the block.
-    _check_blocks(session, idea)
+    check_blocks(session, idea)
     earlier = _earlier(session, idea, now)
     if earlier is not None:
         return earlier
@@ -293,7 +294,7 @@ def receive(session: Session, idea: NewIdea, policy: Policy) -> Receipt:
                 status=429,
                 retry_after=exc.retry_after,
             ) from None
-    verdict = _screen(session, idea, policy.max_links, policy.spam_phrases)
+    verdict = screen(session, idea, policy.max_links, policy.spam_phrases)
     try:
         item, token = create(
             session,
@@ -452,7 +453,7 @@ def edit_by_author(
 
 def _screen_edit(session: Session, item: Submission, rules: EditRules) -> bool:
     """Hold or mark spam an edited idea as a new one would be; return whether it left the page."""
-    verdict = _screen(session, item, rules.max_links, rules.spam_phrases)
+    verdict = screen(session, item, rules.max_links, rules.spam_phrases)
     if verdict.spam and item.status is not Status.SPAM:
         to = Status.SPAM
     elif verdict.held and item.status is Status.APPROVED:

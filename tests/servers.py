@@ -144,7 +144,7 @@ def imap_unavailable() -> str | None:
     return None
 
 
-def start_dovecot() -> ImapServer:
+def start_dovecot(password: str = "imap test password") -> ImapServer:
     """Dovecot as its own server in a new folder: IMAPS on a free port with a self-signed
     certificate (the ``ca_file`` a client trusts), one passwd-file user."""
     import pwd
@@ -174,8 +174,8 @@ def start_dovecot() -> ImapServer:
         (maildir / sub).mkdir(parents=True, exist_ok=True)
     for path in [home, *home.rglob("*")]:
         os.chown(path, *owner)
-    user, password = "reader", "imap test password"
-    (folder / "passwd").write_text(f"{user}:{{PLAIN}}{password}\n")
+    user = "reader"
+    (folder / "passwd").write_text(f"{user}:{{PLAIN}}{password}\n", encoding="utf-8")
     port = free_port()
     (folder / "dovecot.conf").write_text(
         f"""

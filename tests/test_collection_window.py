@@ -120,7 +120,7 @@ def test_the_dashboard_shows_the_window_and_counts_down(make_app):
     app.config["CLOSES_AT"] = "2020-01-01"
     app.config["OPENS_AT"] = None
     closed = _owner(app).get("/admin/dashboard").get_data(as_text=True)
-    assert "<strong>Closed</strong> on 2 January 2020, 00:00 UTC" in closed
+    assert "<strong>Closed</strong> at the end of 1 January 2020 (UTC)." in closed
     assert "/admin/digests/new?final=1" in closed
 
 
@@ -206,3 +206,26 @@ def test_the_final_digest_choice_on_the_digest_page(app, make_submission):
     )
     assert marked.status_code == 303
     assert "FINAL digest" in owner.get("/admin/digests/").get_data(as_text=True)
+
+
+def test_a_date_closes_at_the_end_of_that_day_as_readers_read_it(make_app):
+    app = make_app(CLOSES_AT="2020-03-15")
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert "<strong>Collection closed</strong> at the end of 15 March 2020 (UTC)" in page
+    late = client.post("/ideas", data=form_data(app), headers={"Accept": "application/json"})
+    assert late.get_json()["message"] == (
+        "Collection closed at the end of 15 March 2020 (UTC): no new ideas."
+    )
+    app.config["CLOSES_AT"] = (datetime.now(UTC) + timedelta(days=9)).date().isoformat()
+    assert "Open until the end of" in client.get("/").get_data(as_text=True)
+
+
+def test_a_kept_front_page_follows_the_window_as_it_closes_and_reopens(make_app):
+    app = make_app(CLOSES_AT=_iso(timedelta(days=2)))
+    client = app.test_client()
+    assert FORM in client.get("/").get_data(as_text=True)
+    app.config["CLOSES_AT"] = _iso(-timedelta(minutes=1))
+    assert FORM not in client.get("/").get_data(as_text=True)
+    app.config["CLOSES_AT"] = _iso(timedelta(days=2))
+    assert FORM in client.get("/").get_data(as_text=True)

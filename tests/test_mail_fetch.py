@@ -100,6 +100,7 @@ def test_dry_run_lists_without_writing_or_moving_on(fetching, imap):
         ({"MAIL_IMAP_FOLDER": "In\r\nbox"}, "MAIL_IMAP_FOLDER must be a folder name"),
         ({"MAIL_IMAP_CA_FILE": None}, "certificate verify failed"),
         ({"MAIL_IMAP_HOST": None}, "Set MAIL_IMAP_HOST to fetch mail over IMAP."),
+        ({"MAIL_IMAP_CA_FILE": "/nowhere/ca.pem"}, "MAIL_IMAP_CA_FILE: there is no file"),
     ],
 )
 def test_what_cannot_work_says_why_in_one_line(fetching, settings, message):
@@ -121,3 +122,35 @@ def test_a_server_that_does_not_answer(make_app):
     )
     result = fetch(app)
     assert result.exit_code == 1 and "Could not reach 127.0.0.1:" in result.output
+
+
+def test_since_leaves_older_mail_and_a_bad_message_stops_nothing(fetching, imap):
+    app = fetching()
+    imap.deliver(mail("Before the broken one.").as_bytes())
+    nested = b"From: Deep <deep@example.org>\nMessage-ID: <deep-2@example.org>\n"
+    for level in range(3000):
+        nested += f'Content-Type: multipart/mixed; boundary="b{level}"\n\n--b{level}\n'.encode()
+    imap.deliver(nested + b"Content-Type: text/plain\n\nAt the bottom.\n")
+    imap.deliver(mail("After the broken one.").as_bytes())
+    # The server received all three today: nothing is from 2999 on.
+    assert "Imported 0, already there 0, skipped 0." in fetch(app, "--since", "2999-01-01").output
+    result = fetch(app)
+    assert "Imported 2, already there 0, skipped 1 (not readable as an email 1)." in result.output
+    assert bodies(app) == ["Before the broken one.", "After the broken one."]
+    assert "Imported 0, already there 0, skipped 0." in fetch(app).output
+
+
+def test_a_password_beyond_ascii_logs_in(make_app):
+    server = start_dovecot(password="pässwörd ✓")
+    try:
+        app = make_app(
+            MAIL_IMAP_HOST="127.0.0.1",
+            MAIL_IMAP_PORT=server.port,
+            MAIL_IMAP_USER=server.user,
+            MAIL_IMAP_PASSWORD="pässwörd ✓",
+            MAIL_IMAP_CA_FILE=server.ca_file,
+        )
+        server.deliver(mail("Logged in with a password in UTF-8.").as_bytes())
+        assert "Imported 1" in fetch(app).output
+    finally:
+        server.stop()

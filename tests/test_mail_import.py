@@ -375,3 +375,101 @@ def test_the_digest_says_which_ideas_came_by_email(app, tmp_path):
     document = json.loads(runner.invoke(args=["digest", "export", "--format", "json"]).output)
     jsonschema.validate(document, SCHEMA)
     assert [item["by_email"] for item in document["items"]] == [True]
+
+
+def test_hostile_messages_are_counted_and_never_stop_the_others(app, tmp_path):
+    nested = b"From: Deep <deep@example.org>\nMessage-ID: <deep-1@example.org>\n"
+    for level in range(3000):
+        nested += f'Content-Type: multipart/mixed; boundary="b{level}"\n\n--b{level}\n'.encode()
+    nested += b"Content-Type: text/plain\n\nAt the bottom.\n"
+    far_future = mail("From the year 9999.")
+    far_future.replace_header("Date", "Fri, 31 Dec 9999 23:59:59 -0100")
+    ancient = mail("From the year 1970.")
+    ancient.replace_header("Date", "Thu, 31 Dec 1970 12:00:00 +0000")
+    rambling = mail("On " + "and on " * 15_000)
+    box = write_mbox(
+        tmp_path / "hostile.mbox",
+        [mail("Before the trouble."), nested, far_future, ancient, rambling, mail("After it.")],
+    )
+    result = run_import(app, str(box))
+    assert result.exit_code == 0, result.output
+    assert "Imported 5, already there 0, skipped 1 (not readable as an email 1)." in result.output
+    now = datetime.now(UTC)
+    items = imported(app)
+    assert items[0].body == "Before the trouble." and items[-1].body == "After it."
+    for item in items[1:3]:
+        assert abs((item.created_at - now).total_seconds()) < 60
+    assert items[3].body.startswith("On and on") and len(items[3].body) <= 5000
+
+
+def test_raw_utf8_headers_keep_their_letters(app, tmp_path):
+    eml = tmp_path / "utf8.eml"
+    eml.write_bytes(
+        "From: Jürgen Groß <juergen@bücher.example>\nSubject: Grüße aus Köln\n"
+        "Message-ID: <utf8-1@example.org>\nContent-Type: text/plain; charset=utf-8\n\n"
+        "Ein ruhiger Raum für Blogger.\n".encode()
+    )
+    assert "Imported 1" in run_import(app, str(eml)).output
+    (item,) = imported(app)
+    assert (item.author_name, item.email, item.title) == (
+        "Jürgen Groß",
+        "juergen@bücher.example",
+        "Grüße aus Köln",
+    )
+
+
+def test_dry_run_tells_of_blocked_senders_too(app, tmp_path):
+    with app.app_context():
+        session = get_session()
+        session.add(
+            Block(
+                kind=BlockKind.EMAIL,
+                value="priya@example.org",
+                label="priya@example.org",
+                created_by=OWNER_EMAIL,
+            )
+        )
+        session.commit()
+    eml = tmp_path / "blocked.eml"
+    eml.write_bytes(mail().as_bytes())
+    result = run_import(app, "--dry-run", str(eml))
+    assert "skipped (sender blocked by the owner)" in result.output
+    assert "Imported 0, already there 0, skipped 1" in result.output
+
+
+def test_mbox_files_with_blank_lines_first_and_ones_with_a_bom(app, tmp_path):
+    box = write_mbox(tmp_path / "ideas.mbox", [mail("First."), mail("Second.")])
+    padded = tmp_path / "padded.mbox"
+    padded.write_bytes(b"\n\n" + box.read_bytes())
+    assert "Imported 2" in run_import(app, str(padded)).output
+    marked = tmp_path / "marked.mbox"
+    marked.write_bytes(b"\xef\xbb\xbf" + box.read_bytes())
+    result = run_import(app, str(marked))
+    assert result.exit_code == 1 and "starts with a byte-order mark" in result.output
+
+
+def test_emailed_spam_goes_to_the_spam_tab_for_review(make_app, tmp_path):
+    app = make_app(SPAM_WORDS=["casino bonus"])
+    eml = tmp_path / "spam.eml"
+    eml.write_bytes(mail("Claim your CASINO bonus today!").as_bytes())
+    links = tmp_path / "links.eml"
+    links.write_bytes(mail("See a.example/1 b.example/2 c.example/3 for more.").as_bytes())
+    assert "Imported 2" in run_import(app, str(eml), str(links)).output
+    spam, held = imported(app)
+    assert spam.status is Status.SPAM and "casino bonus" in spam.hold_reason
+    assert held.status is Status.PENDING and "links" in held.hold_reason
+
+
+def test_emailed_notes_never_reach_a_public_page_feed_or_api(app, client, tmp_path):
+    eml = tmp_path / "private.eml"
+    eml.write_bytes(mail("A confidential remark about the sponsors.").as_bytes())
+    run_import(app, str(eml))
+    (item,) = imported(app)
+    with app.app_context():
+        session = get_session()
+        session.get(Submission, item.id).status = Status.APPROVED
+        session.commit()
+    assert client.get(f"/ideas/{item.id}").status_code == 404
+    for path in ("/", "/api/ideas", "/feed.atom", "/topics/other", "/api/similar?q=sponsors"):
+        page = client.get(path).get_data(as_text=True)
+        assert "confidential" not in page and "priya@example.org" not in page, path
