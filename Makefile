@@ -23,7 +23,15 @@ run: $(VENV)/.installed instance/config.py
 	@echo "Conference Ideas is starting at http://127.0.0.1:5000/ (Ctrl+C stops it)"
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
-test: $(VENV)/.installed
+# axe-core for the accessibility tests (tests/test_accessibility.py), from the npm registry;
+# without npm those tests skip and say so.
+AXE := tests/.axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	@if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix tests/.axe axe-core@4.14.1; \
+	else echo "npm not found: the accessibility tests will skip"; fi
+
+test: $(VENV)/.installed $(AXE)
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed

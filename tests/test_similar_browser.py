@@ -167,7 +167,7 @@ def test_without_javascript_the_thank_you_page_offers_the_similar_idea(live_serv
     assert page.url == base + "/thanks#main"
     similar = page.get_by_role("region", name="Similar ideas other readers sent")
     assert similar.get_by_role("link", name=TITLE).is_visible()
-    similar.get_by_role("button", name=re.compile(r"^\+1 \(me too\)")).click()
+    similar.get_by_role("button", name=re.compile(r"^\+1 me too for")).click()
     assert page.url == f"{base}/ideas/{item_id}#idea-{item_id}"
     assert page.get_by_text("Thanks for your +1: this idea now has 1.").is_visible()
     assert get_item(app, item_id).vote_count == 1
