@@ -12,7 +12,7 @@ DEFAULTS: dict = {
     "CONFERENCE_NAME": "HIMSS Conference",
     "CONFERENCE_INTRO": (
         "The conference team asked how bloggers and readers could be more involved. "
-        "Share your ideas below: leave a public comment if you don't mind others seeing "
+        "Share your ideas here: leave a public comment if you don't mind others seeing "
         "it, or send a private note that only the site owner and the organisers will read."
     ),
     # (name, hashtag slug) or just a name; seeded into an empty database by

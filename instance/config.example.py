@@ -10,7 +10,7 @@ SECRET_KEY = "replace with the output of: python -c 'import secrets; print(secre
 
 CONFERENCE_NAME = "HIMSS Conference"
 CONFERENCE_INTRO = (
-    "The conference team asked how bloggers could be involved. Share your ideas below."
+    "The conference team asked how bloggers could be involved. Share your ideas here."
 )
 # (name, hashtag) pairs, created by `flask db upgrade` on an empty database.
 TOPICS = [

@@ -241,3 +241,46 @@ def test_new_ideas_bar_appears_and_shows_the_idea(live_server, js_page):
     assert fresh.is_visible()
     assert fresh.locator(".body").inner_text() == "Fresh idea <b>from</b> another reader."
     assert bar.is_hidden()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_the_first_screen_says_what_this_is_both_ways_and_the_newest_ideas(
+    live_server, width, height
+):
+    """Without scrolling and without JavaScript: the heading, the two ways to send an idea,
+    and the newest public ideas, on a desktop and on a phone."""
+    from playwright.sync_api import sync_playwright
+
+    from feedback import moderation
+    from feedback.db import get_session
+    from feedback.models import Status, Submission
+
+    base, app = live_server
+    for n in range(3):
+        item_id = _store(app, f"Newest idea number {n}: a quiet corner for bloggers.")
+        with app.app_context():
+            session = get_session()
+            moderation.set_status(session, session.get(Submission, item_id), Status.APPROVED, None)
+            session.commit()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            java_script_enabled=False, viewport={"width": width, "height": height}
+        )
+        page = context.new_page()
+        page.goto(base + "/")
+
+        def on_first_screen(locator) -> bool:
+            box = locator.first.bounding_box()
+            return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+        assert on_first_screen(page.get_by_role("heading", level=1))
+        assert on_first_screen(page.get_by_text("public comment", exact=False))
+        assert on_first_screen(page.get_by_text("private note", exact=False))
+        assert on_first_screen(page.get_by_text("Newest idea number 2"))
+        # The way to the form is one link away on a phone, beside the ideas on a desktop.
+        if width < 800:
+            page.get_by_role("link", name="Share an idea").click()
+            assert on_first_screen(page.get_by_role("heading", name="Share an idea"))
+        context.close()
+        browser.close()
