@@ -162,3 +162,26 @@ def test_no_serious_or_critical_violations_on_either_side(site, width, scheme):
     listed = "\n".join(f"{url}: {rule} ({impact}, {n} nodes)" for url, rule, impact, n in found)
     print(f"\naxe at {width} px, {scheme}:\n{listed or 'no violations'}")
     assert blocking == [], listed
+
+
+def test_printing_a_digest_prints_the_digest_alone(site):
+    from playwright.sync_api import sync_playwright
+
+    base, _app, ids = site
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(base + "/admin/login")
+        page.get_by_label("Email").fill(OWNER_EMAIL)
+        page.get_by_label("Password").fill(OWNER_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.goto(base + f"/admin/digests/{ids['digest']}")
+        page.emulate_media(media="print")
+        assert page.locator(".digest-preview").is_visible()
+        assert not page.locator("header.site").is_visible()
+        # The owner's page heading and options go; the digest's own heading stays.
+        assert not page.locator("main > h1").is_visible()
+        assert page.locator(".digest-preview h1").is_visible()
+        page.emulate_media(media="screen")
+        assert page.locator("header.site").is_visible()
+        browser.close()
