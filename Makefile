@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app.py
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/targets.py
 	$(BIN)/python bench/themes.py
+
+# PNGs of both sides, desktop and phone, light and dark, into docs/screenshots/ (needs Chromium).
+screenshots: $(VENV)/.installed
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
