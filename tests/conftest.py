@@ -278,3 +278,26 @@ def smtp():
     controller.start()
     yield controller.port, inbox
     controller.stop()
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[tuple[str, Flask]]:
+    """The app on a real HTTP port for a browser, on a SQLite file (the data layer is tested
+    on both databases elsewhere): its base URL and the app."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app = setup_app(
+        f"sqlite:///{tmp_path / 'browser.sqlite'}",
+        MIN_FILL_SECONDS=1,
+        WTF_CSRF_ENABLED=True,
+        LIVE_POLL_SECONDS=0.5,
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    thread.join()
+    dispose(app)

@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from feedback import demo, moderation
+from feedback import consent, demo, moderation, submissions
 from feedback.db import get_session
 from feedback.digest import contents, delivery
-from feedback.models import Status, Submission, Theme, Visibility
+from feedback.models import Owner, Status, Submission, Theme, Visibility
 from feedback.themes import store
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, add_owner, dispose, setup_app
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
@@ -42,6 +42,9 @@ PUBLIC = [
     "/ideas/{idea}",
     "/topics/{topic}",
     "{manage}",
+    "{manage_public}",
+    "{manage_asked}",
+    "{manage_withdrawn}",
     "/s/resend",
     "/no-such-page",
     "/admin/login",
@@ -51,6 +54,8 @@ OWNER = [
     "/admin/?status=all",
     "/admin/?status=approved&visibility=private&q=power",
     "/admin/?status=spam",
+    "/admin/?status=rejected",
+    "/admin/?status=withdrawn",
     "/admin/items/{idea}",
     "/admin/items/{private}",
     "/admin/dashboard",
@@ -89,7 +94,29 @@ def site(tmp_path_factory):
         private = session.scalar(
             sa.select(Submission.id).where(Submission.visibility == Visibility.PRIVATE)
         )
+        notes = session.scalars(
+            sa.select(Submission)
+            .where(Submission.visibility == Visibility.PRIVATE, Submission.id != private)
+            .order_by(Submission.id)
+        ).all()
+        asked, withdrawn = notes[0], notes[1]
+        owner = session.scalar(sa.select(Owner))
+        secret = app.config["SECRET_KEY"]
+        asked.consent_to_publish = False
+        token_asked = consent.ask(
+            session, asked, owner, title=None, body=asked.body, days=14, secret_key=secret
+        )
+        submissions.withdraw(session, withdrawn)
+        manage = {
+            "manage_public": submissions.manage_link_token(
+                session, session.get(Submission, public), secret
+            ),
+            "manage_asked": token_asked,
+            "manage_withdrawn": submissions.manage_link_token(session, withdrawn, secret),
+        }
+        session.commit()
         ids = {
+            **{name: f"/s/{token}" for name, token in manage.items()},
             "idea": public,
             "private": private,
             "topic": session.get(Submission, public).topic.slug,
@@ -145,6 +172,9 @@ def test_no_serious_or_critical_violations_on_either_side(site, width, scheme):
             bypass_csp=True,
         )
         page = context.new_page()
+        page.goto(base + "/")
+        page.get_by_role("button", name="Send my idea").click()
+        found += _violations(page)  # the form sent back with an error next to each field
         manage = _submit_and_manage(page, base, f"{width}-{scheme}")
         found += _violations(page)  # the thank-you page with the manage link
         paths = {**ids, "manage": manage}

@@ -2,21 +2,16 @@
 
 import os
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from tests.conftest import (
     OWNER_EMAIL,
     OWNER_PASSWORD,
     add_owner,
     count_submissions,
-    dispose,
-    setup_app,
 )
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -37,24 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-@pytest.fixture
-def live_server(tmp_path) -> Iterator[tuple[str, object]]:
-    """The app on a real HTTP port, on a SQLite file (the data layer is tested on both)."""
-    app = setup_app(
-        f"sqlite:///{tmp_path / 'browser.sqlite'}",
-        MIN_FILL_SECONDS=1,
-        WTF_CSRF_ENABLED=True,
-        LIVE_POLL_SECONDS=0.5,
-    )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join()
-    dispose(app)
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from feedback.db import get_session
 from feedback.models import Digest, Status, Submission, Visibility
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, add_owner, get_item
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _store, live_server  # noqa: F401
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _store
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Chromium not found at {CHROMIUM}")
 
 
 @pytest.fixture
-def keyboard_page(live_server):  # noqa: F811 - the fixture imported above
+def keyboard_page(live_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -54,7 +54,7 @@ def _send(page, base: str, private: bool, name: str, body: str) -> None:
     page.wait_for_url("**/thanks*")
 
 
-def test_a_reader_sends_each_kind_of_idea_with_the_keyboard(live_server, keyboard_page):  # noqa: F811
+def test_a_reader_sends_each_kind_of_idea_with_the_keyboard(live_server, keyboard_page):
     base, app = live_server
     page = keyboard_page
     _send(page, base, private=False, name="Kim Keys", body="Captions on every screen, please.")
@@ -86,7 +86,7 @@ def _act(page, item_id: int, button: str) -> None:
     page.get_by_role("heading", name="Moderation queue").wait_for()
 
 
-def test_an_owner_moderates_and_sends_a_digest_with_the_keyboard(live_server, keyboard_page):  # noqa: F811
+def test_an_owner_moderates_and_sends_a_digest_with_the_keyboard(live_server, keyboard_page):
     base, app = live_server
     add_owner(app)
     approve, reject, spam = (_store(app, f"Keyboard idea {n}: a quiet room.") for n in range(3))
