@@ -47,6 +47,7 @@ PUBLIC = [
     "{manage_withdrawn}",
     "/s/resend",
     "/no-such-page",
+    "/admin/logout",  # GET: the 405 error page
     "/admin/login",
 ]
 OWNER = [
@@ -215,3 +216,29 @@ def test_printing_a_digest_prints_the_digest_alone(site):
         page.emulate_media(media="screen")
         assert page.locator("header.site").is_visible()
         browser.close()
+
+
+def test_nothing_scrolls_sideways_at_320_px(site):
+    """The narrowest phones: every page fits its width (text wraps, tables scroll inside)."""
+    from playwright.sync_api import sync_playwright
+
+    base, _app, ids = site
+    wide = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 320, "height": 640})
+        paths = {**ids, "manage": ids["manage_public"]}
+        for path in PUBLIC[:1] + PUBLIC[3:5]:
+            page.goto(base + path.format(**paths))
+            if page.evaluate("document.documentElement.scrollWidth") > 320:
+                wide.append(path)
+        page.goto(base + "/admin/login")
+        page.get_by_label("Email").fill(OWNER_EMAIL)
+        page.get_by_label("Password").fill(OWNER_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        for path in OWNER:
+            page.goto(base + path.format(**paths))
+            if page.evaluate("document.documentElement.scrollWidth") > 320:
+                wide.append(path)
+        browser.close()
+    assert wide == []
