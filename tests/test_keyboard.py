@@ -1,6 +1,7 @@
 """Without a mouse, in a real Chromium with JavaScript off: a reader sends each kind of idea,
 and an owner approves, rejects and marks spam, then builds, downloads and records a digest.
-Every step moves the focus with Tab (or arrows in a radio group) and acts with the keyboard."""
+Every step moves the focus with Tab (or arrows in a radio group), checks that the focus can
+be seen, and acts with the keyboard."""
 
 import pytest
 import sqlalchemy as sa
@@ -25,12 +26,21 @@ def keyboard_page(live_server):
         browser.close()
 
 
+# The focused element shows it: an outline of some width that is not "none".
+_FOCUS_SHOWN = """element => {
+  const style = getComputedStyle(element);
+  return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+}"""
+
+
 def tab_to(page, locator, limit: int = 250) -> None:
-    """Press Tab until ``locator`` has the focus, as a keyboard user would."""
+    """Press Tab until ``locator`` has the focus, as a keyboard user would, and check that
+    the focus can be seen there."""
     target = locator.element_handle()
     for _ in range(limit):
         page.keyboard.press("Tab")
         if page.evaluate("element => document.activeElement === element", target):
+            assert page.evaluate(_FOCUS_SHOWN, target), f"{locator} has no visible focus"
             return
     raise AssertionError(f"{locator} never got the focus from the keyboard")
 
