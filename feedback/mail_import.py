@@ -465,7 +465,10 @@ def _new_idea(idea: MailIdea, topic: Topic, settings: Settings) -> submissions.N
 
 
 def check_sender(session: Session, idea: MailIdea, topic: Topic, settings: Settings) -> None:
-    """:raise Skipped: when the owner blocked the sender's address."""
+    """The block check alone, for a dry run (``store`` has create() make it).
+
+    :raise Skipped: when the owner blocked the sender's address.
+    """
     try:
         submissions.check_blocks(session, _new_idea(idea, topic, settings))
     except submissions.SubmissionError as exc:
@@ -478,17 +481,20 @@ def store(session: Session, idea: MailIdea, topic: Topic, settings: Settings) ->
 
     :raise Skipped: when the owner blocked the sender's address.
     """
-    check_sender(session, idea, topic, settings)
     new = _new_idea(idea, topic, settings)
     verdict = submissions.screen(session, new, settings.max_links, settings.spam_phrases)
-    item, _token = submissions.create(
-        session,
-        new,
-        secret_key=settings.secret_key,
-        auto_approve_public=False,
-        verdict=verdict,
-        now=idea.received_at,
-    )
+    try:
+        # create() checks the blocks itself, as for the form's ideas.
+        item, _token = submissions.create(
+            session,
+            new,
+            secret_key=settings.secret_key,
+            auto_approve_public=False,
+            verdict=verdict,
+            now=idea.received_at,
+        )
+    except submissions.SubmissionError as exc:
+        raise Skipped(BLOCKED, str(exc)) from None
     session.add(
         MailMessage(
             key=idea.key,

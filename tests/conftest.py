@@ -224,6 +224,22 @@ def add_owner(app: Flask, email: str = OWNER_EMAIL, password: str = OWNER_PASSWO
         return created.id
 
 
+def owner_client(app: Flask) -> FlaskClient:
+    """A test client logged in as the owner (made if there is none yet)."""
+    add_owner(app)
+    client = app.test_client()
+    client.post("/admin/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
+    return client
+
+
+def log_in_browser(page, base: str) -> None:
+    """Log a browser page in as the owner through the login form."""
+    page.goto(base + "/admin/login")
+    page.get_by_label("Email").fill(OWNER_EMAIL)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
 @pytest.fixture
 def owner(app: Flask) -> int:
     """An owner account; returns its id."""

@@ -18,7 +18,13 @@ from feedback.db import get_session
 from feedback.digest import contents, delivery
 from feedback.models import Owner, Status, Submission, Theme, Visibility
 from feedback.themes import store
-from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, add_owner, dispose, setup_app
+from tests.conftest import (
+    OWNER_EMAIL,
+    add_owner,
+    dispose,
+    log_in_browser,
+    setup_app,
+)
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 AXE = Path(__file__).parent / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -181,10 +187,7 @@ def test_no_serious_or_critical_violations_on_either_side(site, width, scheme):
         paths = {**ids, "manage": manage}
         for path in PUBLIC:
             found += _violations(page, base + path.format(**paths))
-        page.goto(base + "/admin/login")
-        page.get_by_label("Email").fill(OWNER_EMAIL)
-        page.get_by_label("Password").fill(OWNER_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in_browser(page, base)
         for path in OWNER:
             found += _violations(page, base + path.format(**paths))
         context.close()
@@ -202,10 +205,7 @@ def test_printing_a_digest_prints_the_digest_alone(site):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.goto(base + "/admin/login")
-        page.get_by_label("Email").fill(OWNER_EMAIL)
-        page.get_by_label("Password").fill(OWNER_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in_browser(page, base)
         page.goto(base + f"/admin/digests/{ids['digest']}")
         page.emulate_media(media="print")
         assert page.locator(".digest-preview").is_visible()
@@ -232,10 +232,7 @@ def test_nothing_scrolls_sideways_at_320_px(site):
             page.goto(base + path.format(**paths))
             if page.evaluate("document.documentElement.scrollWidth") > 320:
                 wide.append(path)
-        page.goto(base + "/admin/login")
-        page.get_by_label("Email").fill(OWNER_EMAIL)
-        page.get_by_label("Password").fill(OWNER_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in_browser(page, base)
         for path in OWNER:
             page.goto(base + path.format(**paths))
             if page.evaluate("document.documentElement.scrollWidth") > 320:

@@ -15,13 +15,11 @@ import pytest
 from feedback import create_app
 from feedback.collection import Phase, Window, time_left, window_of
 from tests.conftest import (
-    OWNER_EMAIL,
-    OWNER_PASSWORD,
     TEST_CONFIG,
-    add_owner,
     count_submissions,
     form_data,
     get_item,
+    owner_client,
 )
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "digest.schema.json").read_text())
@@ -30,13 +28,6 @@ FORM = 'action="/ideas#share"'
 
 def _iso(delta: timedelta) -> str:
     return (datetime.now(UTC) + delta).isoformat()
-
-
-def _owner(app):
-    add_owner(app)
-    client = app.test_client()
-    client.post("/admin/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
-    return client
 
 
 def test_without_dates_the_form_is_always_there(app, client):
@@ -107,19 +98,19 @@ def test_after_closing_reading_votes_links_and_moderation_go_on(app, make_submis
     )
     assert edited.status_code in (200, 303)
     assert get_item(app, pending).body == "Edited after the deadline."
-    owner = _owner(app)
+    owner = owner_client(app)
     assert owner.post(f"/admin/items/{pending}/approve").status_code == 303
     assert get_item(app, pending).status.value == "approved"
 
 
 def test_the_dashboard_shows_the_window_and_counts_down(make_app):
     app = make_app(OPENS_AT=_iso(-timedelta(days=1)), CLOSES_AT=_iso(timedelta(days=3, minutes=5)))
-    page = _owner(app).get("/admin/dashboard").get_data(as_text=True)
+    page = owner_client(app).get("/admin/dashboard").get_data(as_text=True)
     assert "<strong>Open</strong> since" in page and "<strong>3 days left</strong>" in page
     assert re.search(r"(2[0-9])% of the collection window has gone", page)
     app.config["CLOSES_AT"] = "2020-01-01"
     app.config["OPENS_AT"] = None
-    closed = _owner(app).get("/admin/dashboard").get_data(as_text=True)
+    closed = owner_client(app).get("/admin/dashboard").get_data(as_text=True)
     assert "<strong>Closed</strong> at the end of 1 January 2020 (UTC)." in closed
     assert "/admin/digests/new?final=1" in closed
 
@@ -194,7 +185,7 @@ def test_a_final_digest_says_so_in_every_format(app, make_submission, tmp_path):
 
 def test_the_final_digest_choice_on_the_digest_page(app, make_submission):
     make_submission(body="An idea for the final digest.")
-    owner = _owner(app)
+    owner = owner_client(app)
     preview = owner.get("/admin/digests/new?final=1").get_data(as_text=True)
     assert "This is the final digest of the collection" in preview
     marked = owner.post(

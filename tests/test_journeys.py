@@ -7,7 +7,7 @@ import re
 import pytest
 
 from feedback.models import Status, Visibility
-from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, add_owner, get_item
+from tests.conftest import OWNER_EMAIL, add_owner, get_item, log_in_browser
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _store
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"Chromium not found at {CHROMIUM}")
@@ -41,13 +41,6 @@ def send(page, base: str, kind: str, body: str, email: str = "rita@example.org")
     return re.search(r"http://[^\"]+(/s/[A-Za-z0-9_-]{43})", page.content()).group(1)
 
 
-def log_in(page, base: str) -> None:
-    page.goto(base + "/admin/login")
-    page.get_by_label("Email").fill(OWNER_EMAIL)
-    page.get_by_label("Password").fill(OWNER_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_a_public_idea_appears_once_the_owner_approves_it(live_server, browser_context):
     base, app = live_server
     add_owner(app)
@@ -57,7 +50,7 @@ def test_a_public_idea_appears_once_the_owner_approves_it(live_server, browser_c
     reader.goto(base + "/")
     assert reader.get_by_text("Live captions on the main stage").count() == 0
 
-    log_in(owner, base)
+    log_in_browser(owner, base)
     idea = owner.locator(".queue-item", has_text="Live captions on the main stage")
     idea.get_by_role("button", name="Approve", exact=True).click()
 
@@ -74,7 +67,7 @@ def test_a_private_note_is_withdrawn_through_its_manage_link(live_server, browse
     reader.get_by_role("button", name="Withdraw my idea").click()
     assert reader.get_by_text("Withdrawn by you").first.is_visible()
 
-    log_in(owner, base)
+    log_in_browser(owner, base)
     owner.goto(base + "/admin/?status=withdrawn")
     assert owner.get_by_role("link", name="The venue's wifi is poor.").is_visible()
 
@@ -108,7 +101,7 @@ def test_an_owner_approves_hides_asks_consent_publishes_and_bulk_rejects(
     shown = _store(app, "Shown, then hidden by the owner.")
     link = send(reader, base, "Private note to the organisers", "Private first, public later.")
     junk = [_store(app, f"Off-topic post number {n}.") for n in range(2)]
-    log_in(owner, base)
+    log_in_browser(owner, base)
 
     owner.locator(f"#item-{shown}").get_by_role("button", name="Approve", exact=True).click()
     owner.goto(base + "/admin/?status=approved")
@@ -140,7 +133,7 @@ def test_a_digest_is_previewed_downloaded_in_every_format_and_marked_sent(
     base, app = live_server
     add_owner(app)
     _reader, owner = browser_context
-    log_in(owner, base)
+    log_in_browser(owner, base)
     for body in ("A bloggers' lounge with power strips.", "Stream the keynotes."):
         item_id = _store(app, body)
         owner.goto(base + "/admin/")

@@ -24,7 +24,7 @@ from feedback.models import (
     Submission,
     Visibility,
 )
-from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, add_owner
+from tests.conftest import OWNER_EMAIL, owner_client
 
 SENT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "digest.schema.json").read_text())
@@ -72,6 +72,16 @@ def write_mbox(path: Path, messages) -> Path:
         box.add(message.as_bytes() if isinstance(message, EmailMessage) else message)
     box.close()
     return path
+
+
+def block_email(app, address: str) -> None:
+    """The owner blocks an email address, as the blocks page does."""
+    with app.app_context():
+        session = get_session()
+        session.add(
+            Block(kind=BlockKind.EMAIL, value=address, label=address, created_by=OWNER_EMAIL)
+        )
+        session.commit()
 
 
 def run_import(app, *args: str):
@@ -228,9 +238,7 @@ def test_a_reply_keeps_only_its_new_words_and_the_owner_sees_the_rest(app, tmp_p
     (item,) = imported(app)
     assert item.body == "Yes! A bloggers' corner with power strips, please."
     assert item.title == "Ideas?"
-    add_owner(app)
-    owner = app.test_client()
-    owner.post("/admin/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
+    owner = owner_client(app)
     queue = owner.get("/admin/").get_data(as_text=True)
     assert "received by email" in queue
     page = owner.get(f"/admin/items/{item.id}").get_data(as_text=True)
@@ -297,17 +305,7 @@ def test_paths_that_hold_no_mail_are_refused_by_name(app, tmp_path, make_path, m
 
 
 def test_a_blocked_sender_is_skipped(app, tmp_path):
-    with app.app_context():
-        session = get_session()
-        session.add(
-            Block(
-                kind=BlockKind.EMAIL,
-                value="priya@example.org",
-                label="priya@example.org",
-                created_by=OWNER_EMAIL,
-            )
-        )
-        session.commit()
+    block_email(app, "priya@example.org")
     eml = tmp_path / "blocked.eml"
     eml.write_bytes(mail().as_bytes())
     result = run_import(app, str(eml))
@@ -334,9 +332,7 @@ def test_the_owner_asks_an_emailing_author_to_publish(make_app, smtp, tmp_path):
     eml.write_bytes(mail().as_bytes())
     run_import(app, str(eml))
     (item,) = imported(app)
-    add_owner(app)
-    owner = app.test_client()
-    owner.post("/admin/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
+    owner = owner_client(app)
     response = owner.post(f"/admin/items/{item.id}/ask", data={"body": item.body})
     assert response.status_code == 303
     recipients, sent = inbox.messages[-1]
@@ -419,17 +415,7 @@ def test_raw_utf8_headers_keep_their_letters(app, tmp_path):
 
 
 def test_dry_run_tells_of_blocked_senders_too(app, tmp_path):
-    with app.app_context():
-        session = get_session()
-        session.add(
-            Block(
-                kind=BlockKind.EMAIL,
-                value="priya@example.org",
-                label="priya@example.org",
-                created_by=OWNER_EMAIL,
-            )
-        )
-        session.commit()
+    block_email(app, "priya@example.org")
     eml = tmp_path / "blocked.eml"
     eml.write_bytes(mail().as_bytes())
     result = run_import(app, "--dry-run", str(eml))

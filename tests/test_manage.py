@@ -8,7 +8,12 @@ import sqlalchemy as sa
 
 from feedback.db import get_session, utcnow
 from feedback.models import ConsentRequest, ModerationEvent, Status, Submission, Visibility
-from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, add_owner, form_data, get_item
+from tests.conftest import (
+    OWNER_EMAIL,
+    form_data,
+    get_item,
+    owner_client,
+)
 
 
 def _submit(app, client, **fields) -> tuple[int, str]:
@@ -184,13 +189,6 @@ def test_manage_actions_need_csrf(make_app):
     )
 
 
-def _owner_client(app):
-    add_owner(app)
-    client = app.test_client()
-    client.post("/admin/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
-    return client
-
-
 def test_owner_asks_and_the_author_publishes_the_proposed_version(make_app, smtp):
     port, inbox = smtp
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, PUBLIC_URL="https://ideas.example")
@@ -198,7 +196,7 @@ def test_owner_asks_and_the_author_publishes_the_proposed_version(make_app, smtp
     item_id, path = _submit(
         app, reader, visibility="private", body="My full note, with private details."
     )
-    owner = _owner_client(app)
+    owner = owner_client(app)
     response = owner.post(
         f"/admin/items/{item_id}/ask", data={"title": "Trimmed", "body": "My full note."}
     )
@@ -244,7 +242,7 @@ def test_owner_asks_and_the_author_publishes_the_proposed_version(make_app, smtp
 
 def test_author_keeps_it_private_and_requests_expire(app, client):
     item_id, path = _submit(app, client, visibility="private", body="Stays private, thanks.")
-    owner = _owner_client(app)
+    owner = owner_client(app)
     owner.post(f"/admin/items/{item_id}/ask", data={"body": "Public version."})
     request_id = re.search(r"/requests/(\d+)", client.get(path).get_data(as_text=True)).group(1)
     client.post(f"{path}/requests/{request_id}", data={"answer": "keep"})
@@ -271,7 +269,7 @@ def test_asking_about_a_public_or_consented_idea_is_refused(app, client):
     consented_id, _ = _submit(
         app, client, visibility="private", consent="y", body="A note that may be published."
     )
-    owner = _owner_client(app)
+    owner = owner_client(app)
     for item_id in (public_id, consented_id):
         response = owner.post(f"/admin/items/{item_id}/ask", data={"body": "x y z"})
         assert response.status_code == 409, item_id
@@ -280,7 +278,7 @@ def test_asking_about_a_public_or_consented_idea_is_refused(app, client):
 @pytest.mark.parametrize("later", ["spam", "reject", "withdraw"])
 def test_a_yes_after_spam_rejection_or_withdrawal_publishes_nothing(app, client, later):
     item_id, path = _submit(app, client, visibility="private", body="Asked, then stopped.")
-    owner = _owner_client(app)
+    owner = owner_client(app)
     owner.post(f"/admin/items/{item_id}/ask", data={"body": "Public version."})
     request_id = re.search(r"/requests/(\d+)", client.get(path).get_data(as_text=True)).group(1)
     if later == "withdraw":
